@@ -1,0 +1,15 @@
+//! Roster's domain: typed, prefixed identifiers, organizations, directories and their
+//! provider types, secrets, and timestamps. Nothing here performs I/O, so every other crate
+//! can depend on it.
+
+pub mod directory;
+pub mod id;
+pub mod organization;
+pub mod secret;
+pub mod time;
+
+pub use directory::{DirectoryState, DirectoryType, ScimVersion};
+pub use id::{DirectoryGroupId, DirectoryId, DirectoryUserId, EventId, IdError, OrganizationId};
+pub use organization::{Domain, DomainError, NameError, validate_name};
+pub use secret::BearerToken;
+pub use time::Timestamp;

@@ -1,0 +1,81 @@
+//! Turns a request's bearer token into the one directory it may act on. Every SCIM handler
+//! takes a `DirectoryScope`, so no handler can run unauthenticated or reach another directory.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use roster_core::{DirectoryId, DirectoryState, Timestamp};
+use roster_store::directories::{self, Directory};
+
+use crate::{ScimContext, ScimError};
+
+/// How stale `last_request_at` may get before a request refreshes it. Writing it on every
+/// request would turn every read into a database write.
+const LAST_REQUEST_RESOLUTION_MS: i64 = 60_000;
+
+/// The directory the request's bearer token authenticates.
+#[derive(Debug, Clone)]
+pub struct DirectoryScope {
+    /// The authenticated directory.
+    pub directory: Directory,
+}
+
+impl FromRequest for DirectoryScope {
+    type Error = ScimError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ScimError>>>>;
+
+    fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let context = request.app_data::<web::Data<ScimContext>>().cloned();
+        let directory_id = request.match_info().get("directory_id").map(str::to_owned);
+        let token = bearer_token(request);
+        Box::pin(async move {
+            let context = context.ok_or_else(|| ScimError::internal(&"SCIM context missing"))?;
+            // Unknown ids, wrong tokens and missing tokens are one answer, so a caller cannot
+            // probe which directories exist.
+            let directory_id = directory_id
+                .and_then(|id| DirectoryId::parse(&id).ok())
+                .ok_or_else(ScimError::unauthorized)?;
+            let token = token.ok_or_else(ScimError::unauthorized)?;
+            let directory = web::block(move || -> Result<_, ScimError> {
+                let mut conn = context.store.connection()?;
+                let Some(mut directory) =
+                    directories::authenticate(&mut conn, &directory_id, &token)?
+                else {
+                    return Ok(None);
+                };
+                let now = Timestamp::now();
+                if directories::mark_linked(&mut conn, &directory.id, now)? {
+                    tracing::info!(directory = %directory.id, "directory linked");
+                    directory.state = DirectoryState::Linked;
+                    directory.last_request_at = Some(now);
+                } else if directory
+                    .last_request_at
+                    .is_none_or(|at| now.as_millis() - at.as_millis() > LAST_REQUEST_RESOLUTION_MS)
+                {
+                    directories::record_request(&mut conn, &directory.id, now)?;
+                    directory.last_request_at = Some(now);
+                }
+                Ok(Some(directory))
+            })
+            .await??;
+            directory
+                .map(|directory| DirectoryScope { directory })
+                .ok_or_else(ScimError::unauthorized)
+        })
+    }
+}
+
+/// The token from `Authorization: Bearer <token>`; the scheme is case-insensitive (RFC 6750).
+fn bearer_token(request: &HttpRequest) -> Option<String> {
+    let value = request
+        .headers()
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
+}

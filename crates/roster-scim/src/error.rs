@@ -1,0 +1,135 @@
+//! SCIM's error format (RFC 7644 §3.12), the only shape a SCIM client ever receives from us:
+//! `status` as a string, `scimType` where the RFC defines one. Internal causes are logged and
+//! never shown.
+
+use std::fmt;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::json;
+
+/// The media type of every SCIM 2.0 response.
+pub const SCIM_CONTENT_TYPE: &str = "application/scim+json";
+
+/// An error answered to a SCIM client.
+#[derive(Debug)]
+pub struct ScimError {
+    status: StatusCode,
+    scim_type: Option<&'static str>,
+    detail: String,
+}
+
+impl ScimError {
+    /// An error with a status and a human-readable detail.
+    pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+        ScimError {
+            status,
+            scim_type: None,
+            detail: detail.into(),
+        }
+    }
+
+    /// Adds the RFC 7644 `scimType` keyword.
+    pub fn with_type(mut self, scim_type: &'static str) -> Self {
+        self.scim_type = Some(scim_type);
+        self
+    }
+
+    /// 401: missing or wrong bearer token.
+    pub fn unauthorized() -> Self {
+        ScimError::new(
+            StatusCode::UNAUTHORIZED,
+            "Authentication failed: send the directory's bearer token as `Authorization: Bearer <token>`.",
+        )
+    }
+
+    /// 404 for a resource or path that does not exist.
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        ScimError::new(StatusCode::NOT_FOUND, detail)
+    }
+
+    /// 500 for a failure that is ours; the cause is logged here and not sent.
+    pub fn internal(cause: &dyn fmt::Display) -> Self {
+        tracing::error!(%cause, "SCIM request failed");
+        ScimError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal error; the identity provider should retry later.",
+        )
+    }
+
+    /// 503 when the database cannot be reached: identity providers retry on it.
+    pub fn unavailable(cause: &dyn fmt::Display) -> Self {
+        tracing::warn!(%cause, "database unavailable for a SCIM request");
+        ScimError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The service is temporarily unavailable; retry later.",
+        )
+    }
+}
+
+impl fmt::Display for ScimError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.status.as_u16(), self.detail)
+    }
+}
+
+impl ResponseError for ScimError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut body = json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+            "status": self.status.as_u16().to_string(),
+            "detail": self.detail,
+        });
+        if let Some(scim_type) = self.scim_type {
+            body["scimType"] = json!(scim_type);
+        }
+        let mut response = HttpResponse::build(self.status);
+        response.insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(SCIM_CONTENT_TYPE),
+        ));
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+        }
+        response.body(body.to_string())
+    }
+}
+
+impl From<roster_store::StoreError> for ScimError {
+    fn from(error: roster_store::StoreError) -> Self {
+        match error {
+            roster_store::StoreError::Pool(_) | roster_store::StoreError::Connect { .. } => {
+                ScimError::unavailable(&error)
+            }
+            _ => ScimError::internal(&error),
+        }
+    }
+}
+
+impl From<roster_store::QueryError> for ScimError {
+    fn from(error: roster_store::QueryError) -> Self {
+        ScimError::internal(&error)
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ScimError {
+    fn from(error: actix_web::error::BlockingError) -> Self {
+        ScimError::internal(&error)
+    }
+}
+
+/// Any path under a base URL that names no SCIM endpoint.
+pub(crate) async fn unknown_endpoint(
+    _scope: crate::DirectoryScope,
+    request: actix_web::HttpRequest,
+) -> Result<HttpResponse, ScimError> {
+    Err(ScimError::not_found(format!(
+        "No SCIM endpoint at {}.",
+        request.path()
+    )))
+}

@@ -1,0 +1,10 @@
+//! The `roster` binary's library half: command-line interface, configuration, telemetry and the
+//! HTTP wiring of the protocol crates. It holds no business logic of its own; integration tests
+//! drive it as a user would.
+
+pub mod cli;
+pub mod config;
+pub mod http;
+mod output;
+mod request_id;
+pub mod telemetry;

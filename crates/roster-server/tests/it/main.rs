@@ -1,0 +1,7 @@
+//! Integration tests: the real server on a loopback port, a real database per test (SQLite by
+//! default, PostgreSQL when `ROSTER_TEST_DATABASE_URL` names one), the real `roster` binary.
+//! One test binary, so the workspace links it once.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod foundation;
+mod support;

@@ -1,0 +1,187 @@
+//! What every integration test needs: a fresh database, a running server, the CLI.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::Command;
+
+use actix_web::dev::ServerHandle;
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use roster_server::config::{Config, LogFormat};
+use roster_store::{DatabaseUrl, Store};
+use serde_json::Value;
+
+/// The variable naming a PostgreSQL server to create per-test databases on; unset means SQLite.
+const TEST_DATABASE_URL: &str = "ROSTER_TEST_DATABASE_URL";
+
+/// A database that exists for one test and is removed after it.
+pub struct TestDatabase {
+    pub url: String,
+    postgres_admin_url: Option<(String, String)>,
+    _directory: Option<tempfile::TempDir>,
+}
+
+impl TestDatabase {
+    pub fn new() -> Self {
+        match std::env::var(TEST_DATABASE_URL) {
+            Ok(admin_url) if admin_url.starts_with("postgres") => {
+                let name = format!(
+                    "roster_test_{}",
+                    ulid::Ulid::generate().to_string().to_lowercase()
+                );
+                let mut admin = PgConnection::establish(&admin_url)
+                    .expect("connect to the PostgreSQL test server");
+                diesel::sql_query(format!("CREATE DATABASE {name}"))
+                    .execute(&mut admin)
+                    .unwrap();
+                let mut url = url::Url::parse(&admin_url).unwrap();
+                url.set_path(&name);
+                TestDatabase {
+                    url: url.to_string(),
+                    postgres_admin_url: Some((admin_url, name)),
+                    _directory: None,
+                }
+            }
+            _ => {
+                let directory = tempfile::tempdir().unwrap();
+                let path: PathBuf = directory.path().join("roster.db");
+                TestDatabase {
+                    url: format!("sqlite://{}", path.display()),
+                    postgres_admin_url: None,
+                    _directory: Some(directory),
+                }
+            }
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.postgres_admin_url.is_some()
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some((admin_url, name)) = &self.postgres_admin_url
+            && let Ok(mut admin) = PgConnection::establish(admin_url)
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut admin);
+        }
+    }
+}
+
+/// A running `roster serve` equivalent on a loopback port.
+pub struct TestServer {
+    pub database: TestDatabase,
+    pub base_url: String,
+    pub http: reqwest::Client,
+    handle: ServerHandle,
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        Self::start_on(TestDatabase::new()).await
+    }
+
+    pub async fn start_on(database: TestDatabase) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        let config = Config {
+            database_url: DatabaseUrl::parse(&database.url).unwrap(),
+            database_pool_size: 4,
+            listen: address,
+            public_url: format!("http://{address}"),
+            log_format: LogFormat::Text,
+        };
+        let store = Store::open(&config.database_url, config.database_pool_size).unwrap();
+        store.migrate().unwrap();
+        let server = roster_server::http::serve(listener, &config, store, 1).unwrap();
+        let handle = server.handle();
+        actix_web::rt::spawn(server);
+        TestServer {
+            database,
+            base_url: config.public_url,
+            http: reqwest::Client::new(),
+            handle,
+        }
+    }
+
+    /// Runs the `roster` binary against this server's database and configuration.
+    pub async fn cli(&self, args: &[&str]) -> CliOutput {
+        run_cli(&self.database.url, &self.base_url, args).await
+    }
+
+    pub async fn stop(self) {
+        self.handle.stop(true).await;
+    }
+}
+
+pub struct CliOutput {
+    pub success: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl CliOutput {
+    /// The one JSON object a successful administration command prints.
+    pub fn json(&self) -> Value {
+        assert!(self.success, "command failed: {}", self.stderr);
+        serde_json::from_str(self.stdout.trim()).unwrap_or_else(|error| {
+            panic!("stdout is not one JSON object ({error}): {}", self.stdout)
+        })
+    }
+}
+
+pub async fn run_cli(database_url: &str, public_url: &str, args: &[&str]) -> CliOutput {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_roster"));
+    command
+        .args(args)
+        .env("ROSTER_DATABASE_URL", database_url)
+        .env("ROSTER_PUBLIC_URL", public_url)
+        .env("RUST_LOG", "warn");
+    let output = actix_web::rt::task::spawn_blocking(move || command.output())
+        .await
+        .unwrap()
+        .unwrap();
+    CliOutput {
+        success: output.status.success(),
+        stdout: String::from_utf8(output.stdout).unwrap(),
+        stderr: String::from_utf8(output.stderr).unwrap(),
+    }
+}
+
+/// An organization and an Okta directory created through the CLI, as a vendor would.
+pub struct Tenant {
+    pub organization_id: String,
+    pub directory_id: String,
+    pub scim_base_url: String,
+    pub token: String,
+}
+
+impl TestServer {
+    pub async fn tenant(&self, directory_type: &str, domain: &str) -> Tenant {
+        let organization = self
+            .cli(&["org", "create", "--name", domain, "--domain", domain])
+            .await
+            .json();
+        let organization_id = organization["id"].as_str().unwrap().to_owned();
+        let directory = self
+            .cli(&[
+                "directory",
+                "create",
+                "--organization",
+                &organization_id,
+                "--type",
+                directory_type,
+                "--name",
+                "IdP",
+            ])
+            .await
+            .json();
+        Tenant {
+            organization_id,
+            directory_id: directory["id"].as_str().unwrap().to_owned(),
+            scim_base_url: directory["scim_base_url"].as_str().unwrap().to_owned(),
+            token: directory["bearer_token"].as_str().unwrap().to_owned(),
+        }
+    }
+}

@@ -1,0 +1,316 @@
+//! Choosing a backend from the database URL, pooling connections, migrating, and starting
+//! write transactions that don't deadlock on SQLite.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::prelude::*;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+
+/// A connection to either backend. PostgreSQL comes first because diesel's derive tries the
+/// variants in order and SQLite would accept any string as a file name.
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    /// A PostgreSQL connection.
+    Postgresql(diesel::PgConnection),
+    /// A SQLite connection.
+    Sqlite(diesel::SqliteConnection),
+}
+
+impl AnyConnection {
+    /// Which backend this connection talks to.
+    pub fn backend(&self) -> Backend {
+        match self {
+            AnyConnection::Postgresql(_) => Backend::Postgres,
+            AnyConnection::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    /// Runs `work` in a transaction that holds the write lock from its first statement.
+    ///
+    /// On SQLite a plain `BEGIN` takes a read lock and upgrades on the first write, which fails
+    /// at once with `SQLITE_BUSY` when another connection wrote in between; `BEGIN IMMEDIATE`
+    /// waits (up to the busy timeout) instead. PostgreSQL's row locks need no such care.
+    pub fn write_transaction<T, E>(
+        &mut self,
+        work: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<diesel::result::Error>,
+    {
+        match self {
+            AnyConnection::Sqlite(inner) => {
+                AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+            }
+            AnyConnection::Postgresql(_) => {
+                <AnyConnection as Connection>::TransactionManager::begin_transaction(self)?;
+            }
+        }
+        match work(self) {
+            Ok(value) => {
+                <AnyConnection as Connection>::TransactionManager::commit_transaction(self)?;
+                Ok(value)
+            }
+            Err(error) => {
+                <AnyConnection as Connection>::TransactionManager::rollback_transaction(self)?;
+                Err(error)
+            }
+        }
+    }
+}
+
+/// The two storage backends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite, one file.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// A validated `ROSTER_DATABASE_URL`.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// `postgres://…` or `postgresql://…`, passed to libpq as written.
+    Postgres(String),
+    /// A SQLite database file.
+    Sqlite(PathBuf),
+}
+
+/// Why a database URL was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "invalid database URL `{shown}`: {reason}; accepted: `sqlite://PATH` (e.g. `sqlite://roster.db`), \
+     a plain file path, or `postgres://USER@HOST:PORT/DATABASE`"
+)]
+pub struct DatabaseUrlError {
+    shown: String,
+    reason: String,
+}
+
+impl DatabaseUrl {
+    /// Parses a URL as given in configuration.
+    pub fn parse(value: &str) -> Result<Self, DatabaseUrlError> {
+        let error = |reason: &str| DatabaseUrlError {
+            shown: redact_password(value),
+            reason: reason.to_owned(),
+        };
+        let trimmed = value.trim();
+        if trimmed.starts_with("postgres://") || trimmed.starts_with("postgresql://") {
+            let parsed = url::Url::parse(trimmed).map_err(|cause| error(&cause.to_string()))?;
+            if parsed.host_str().is_none_or(str::is_empty) {
+                return Err(error("it names no host"));
+            }
+            return Ok(DatabaseUrl::Postgres(trimmed.to_owned()));
+        }
+        let path = match trimmed.split_once("://") {
+            Some(("sqlite", path)) => path,
+            Some((scheme, _)) => {
+                return Err(error(&format!("the scheme `{scheme}` is not supported")));
+            }
+            None => trimmed.strip_prefix("sqlite:").unwrap_or(trimmed),
+        };
+        if path.is_empty() {
+            return Err(error("it names no SQLite file"));
+        }
+        Ok(DatabaseUrl::Sqlite(PathBuf::from(path)))
+    }
+
+    /// The backend the URL selects.
+    pub fn backend(&self) -> Backend {
+        match self {
+            DatabaseUrl::Postgres(_) => Backend::Postgres,
+            DatabaseUrl::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// Shows the URL without any password, for logs and error messages.
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DatabaseUrl::Postgres(url) => f.write_str(&redact_password(url)),
+            DatabaseUrl::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
+        }
+    }
+}
+
+fn redact_password(value: &str) -> String {
+    match url::Url::parse(value) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            // Only fails for URLs that cannot carry a password, which this one did.
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => value.to_owned(),
+    }
+}
+
+/// Why the store could not be opened or used.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database refused or could not be reached.
+    #[error("cannot connect to {url}: {cause}")]
+    Connect {
+        /// The URL, without password.
+        url: String,
+        /// What the driver said.
+        cause: String,
+    },
+    /// Migrations failed to apply.
+    #[error("cannot apply database migrations: {0}")]
+    Migration(String),
+    /// No pooled connection became free in time, or the pool could not open one.
+    #[error("no database connection available: {0}")]
+    Pool(#[from] diesel::r2d2::PoolError),
+    /// A query failed.
+    #[error("database query failed: {0}")]
+    Query(#[from] diesel::result::Error),
+}
+
+/// Applies the pragmas every SQLite connection needs: write-ahead logging so readers don't block
+/// the writer, a busy timeout so concurrent writers queue instead of failing, foreign keys on.
+#[derive(Debug)]
+struct SqlitePragmas;
+
+impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut AnyConnection) -> Result<(), diesel::r2d2::Error> {
+        if let AnyConnection::Sqlite(inner) = conn {
+            diesel::sql_query(
+                // The busy timeout comes first: switching to WAL takes a lock that the other
+                // connections the pool opens at the same moment would otherwise fail on.
+                "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                 PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+            )
+            .execute(inner)
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+/// A pool of connections to one database.
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool<ConnectionManager<AnyConnection>>,
+    backend: Backend,
+}
+
+impl Store {
+    /// Opens the database (creating a SQLite file if needed) and checks that it answers.
+    pub fn open(url: &DatabaseUrl, pool_size: u32) -> Result<Self, StoreError> {
+        let connect_error = |cause: String| StoreError::Connect {
+            url: url.to_string(),
+            cause,
+        };
+        // diesel's multi-connection `establish` hides the driver's message, so the concrete
+        // connection is tried first to report why a database is unreachable.
+        let connection_string = match url {
+            DatabaseUrl::Postgres(raw) => {
+                diesel::PgConnection::establish(raw).map_err(|e| connect_error(e.to_string()))?;
+                raw.clone()
+            }
+            DatabaseUrl::Sqlite(path) => {
+                let path = path.to_string_lossy().into_owned();
+                diesel::SqliteConnection::establish(&path)
+                    .map_err(|e| connect_error(e.to_string()))?;
+                path
+            }
+        };
+        let manager = ConnectionManager::<AnyConnection>::new(connection_string);
+        let pool = Pool::builder()
+            .max_size(pool_size.max(1))
+            .connection_timeout(Duration::from_secs(10))
+            .connection_customizer(Box::new(SqlitePragmas))
+            .build(manager)
+            .map_err(|e| connect_error(e.to_string()))?;
+        Ok(Store {
+            pool,
+            backend: url.backend(),
+        })
+    }
+
+    /// Which backend this store uses.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Borrows a connection from the pool. Blocking: call from a blocking thread.
+    pub fn connection(
+        &self,
+    ) -> Result<PooledConnection<ConnectionManager<AnyConnection>>, StoreError> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Applies every embedded migration not yet applied; returns how many ran.
+    pub fn migrate(&self) -> Result<usize, StoreError> {
+        let mut conn = self.connection()?;
+        let applied = match &mut *conn {
+            AnyConnection::Postgresql(inner) => inner
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|versions| versions.len()),
+            AnyConnection::Sqlite(inner) => inner
+                .run_pending_migrations(SQLITE_MIGRATIONS)
+                .map(|versions| versions.len()),
+        };
+        applied.map_err(|cause| StoreError::Migration(cause.to_string()))
+    }
+
+    /// Whether the database answers a trivial query.
+    pub fn ping(&self) -> Result<(), StoreError> {
+        let mut conn = self.connection()?;
+        diesel::sql_query("SELECT 1").execute(&mut *conn)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_select_the_backend() {
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://roster.db"),
+            Ok(DatabaseUrl::Sqlite(PathBuf::from("roster.db")))
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///var/lib/roster/roster.db"),
+            Ok(DatabaseUrl::Sqlite(PathBuf::from(
+                "/var/lib/roster/roster.db"
+            )))
+        );
+        assert_eq!(
+            DatabaseUrl::parse("data/roster.db"),
+            Ok(DatabaseUrl::Sqlite(PathBuf::from("data/roster.db")))
+        );
+        assert_eq!(
+            DatabaseUrl::parse("postgres://roster@127.0.0.1:5432/roster").map(|u| u.backend()),
+            Ok(Backend::Postgres)
+        );
+    }
+
+    #[test]
+    fn bad_urls_say_what_is_accepted_without_leaking_passwords() {
+        let error = DatabaseUrl::parse("mysql://root:hunter2@db/roster")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("`mysql` is not supported"), "{error}");
+        assert!(error.contains("sqlite://PATH"), "{error}");
+        assert!(!error.contains("hunter2"), "{error}");
+        assert!(DatabaseUrl::parse("postgres://").is_err());
+        assert!(DatabaseUrl::parse("sqlite://").is_err());
+    }
+}

@@ -1,0 +1,228 @@
+//! Directories: one identity-provider connection each, authenticated by a bearer token stored
+//! only as a digest.
+
+use diesel::prelude::*;
+use roster_core::secret::token_matches;
+use roster_core::{
+    BearerToken, DirectoryId, DirectoryState, DirectoryType, OrganizationId, Timestamp,
+};
+
+use crate::organizations::{self, corrupt};
+use crate::schema::directories;
+use crate::{AnyConnection, QueryError, QueryResult};
+
+/// A directory as stored, without its token digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Directory {
+    /// `directory_…`
+    pub id: DirectoryId,
+    /// The organization it belongs to.
+    pub organization_id: OrganizationId,
+    /// Display name.
+    pub name: String,
+    /// Which identity provider feeds it.
+    pub directory_type: DirectoryType,
+    /// Linked once its identity provider has authenticated.
+    pub state: DirectoryState,
+    /// A random, stable key WorkOS clients see as `external_key`.
+    pub external_key: String,
+    /// Users inactive this long are deleted; `None` keeps them.
+    pub inactive_user_retention_days: Option<i64>,
+    /// When its identity provider last made an authenticated request (to the minute).
+    pub last_request_at: Option<Timestamp>,
+    /// When it was created.
+    pub created_at: Timestamp,
+    /// When it last changed.
+    pub updated_at: Timestamp,
+}
+
+/// Why a directory could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum DirectoryWriteError {
+    /// The organization does not exist.
+    #[error("no organization has the id {0}")]
+    UnknownOrganization(OrganizationId),
+    /// The database failed.
+    #[error(transparent)]
+    Query(#[from] QueryError),
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = directories)]
+struct DirectoryRow {
+    id: String,
+    organization_id: String,
+    name: String,
+    directory_type: String,
+    state: String,
+    external_key: String,
+    bearer_token_digest: String,
+    inactive_user_retention_days: Option<i64>,
+    last_request_at: Option<i64>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl TryFrom<DirectoryRow> for Directory {
+    type Error = QueryError;
+
+    fn try_from(row: DirectoryRow) -> QueryResult<Directory> {
+        Ok(Directory {
+            id: DirectoryId::parse(&row.id).map_err(corrupt)?,
+            organization_id: OrganizationId::parse(&row.organization_id).map_err(corrupt)?,
+            name: row.name,
+            directory_type: row.directory_type.parse().map_err(corrupt)?,
+            state: DirectoryState::parse(&row.state)
+                .ok_or_else(|| corrupt(UnknownState(row.state.clone())))?,
+            external_key: row.external_key,
+            inactive_user_retention_days: row.inactive_user_retention_days,
+            last_request_at: row.last_request_at.map(Timestamp::from_millis),
+            created_at: Timestamp::from_millis(row.created_at),
+            updated_at: Timestamp::from_millis(row.updated_at),
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("unknown directory state `{0}`")]
+struct UnknownState(String);
+
+/// Creates a directory with a fresh bearer token, which is returned once and never stored.
+pub fn create(
+    conn: &mut AnyConnection,
+    organization: &OrganizationId,
+    directory_type: DirectoryType,
+    name: &str,
+) -> Result<(Directory, BearerToken), DirectoryWriteError> {
+    let token = BearerToken::generate();
+    let now = Timestamp::now().as_millis();
+    let row = DirectoryRow {
+        id: DirectoryId::generate().to_string(),
+        organization_id: organization.to_string(),
+        name: name.to_owned(),
+        directory_type: directory_type.as_str().to_owned(),
+        state: DirectoryState::Unlinked.as_str().to_owned(),
+        external_key: BearerToken::generate().digest()[..16].to_owned(),
+        bearer_token_digest: token.digest(),
+        inactive_user_retention_days: None,
+        last_request_at: None,
+        created_at: now,
+        updated_at: now,
+    };
+    conn.write_transaction(|conn| {
+        if !organizations::exists(conn, organization)? {
+            return Err(DirectoryWriteError::UnknownOrganization(
+                organization.clone(),
+            ));
+        }
+        diesel::insert_into(directories::table)
+            .values(&row)
+            .execute(conn)?;
+        Ok(())
+    })?;
+    Ok((Directory::try_from(row)?, token))
+}
+
+/// One directory, or `None`.
+pub fn find(conn: &mut AnyConnection, id: &DirectoryId) -> QueryResult<Option<Directory>> {
+    directories::table
+        .find(id.as_str())
+        .select(DirectoryRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(Directory::try_from)
+        .transpose()
+}
+
+/// Directories, oldest first, optionally of one organization.
+pub fn list(
+    conn: &mut AnyConnection,
+    organization: Option<&OrganizationId>,
+) -> QueryResult<Vec<Directory>> {
+    let mut query = directories::table
+        .order(directories::id.asc())
+        .select(DirectoryRow::as_select())
+        .into_boxed();
+    if let Some(organization) = organization {
+        query = query.filter(directories::organization_id.eq(organization.as_str()));
+    }
+    query
+        .load(conn)?
+        .into_iter()
+        .map(Directory::try_from)
+        .collect()
+}
+
+/// The directory `id` if `presented` is its bearer token. Any other directory's token, an
+/// unknown directory and a deleting directory all give `None`, so a caller cannot tell them apart.
+pub fn authenticate(
+    conn: &mut AnyConnection,
+    id: &DirectoryId,
+    presented: &str,
+) -> QueryResult<Option<Directory>> {
+    let row = directories::table
+        .find(id.as_str())
+        .select(DirectoryRow::as_select())
+        .first(conn)
+        .optional()?;
+    match row {
+        Some(row) if token_matches(presented, &row.bearer_token_digest) => {
+            let directory = Directory::try_from(row)?;
+            Ok((directory.state != DirectoryState::Deleting).then_some(directory))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Replaces the bearer token; the old one stops working with this commit.
+pub fn reset_token(
+    conn: &mut AnyConnection,
+    id: &DirectoryId,
+) -> QueryResult<Option<(Directory, BearerToken)>> {
+    let token = BearerToken::generate();
+    let updated = diesel::update(directories::table.find(id.as_str()))
+        .set((
+            directories::bearer_token_digest.eq(token.digest()),
+            directories::updated_at.eq(Timestamp::now().as_millis()),
+        ))
+        .execute(conn)?;
+    if updated == 0 {
+        return Ok(None);
+    }
+    Ok(find(conn, id)?.map(|directory| (directory, token)))
+}
+
+/// Marks the directory linked if it was unlinked; true when this call made the transition.
+pub fn mark_linked(conn: &mut AnyConnection, id: &DirectoryId, at: Timestamp) -> QueryResult<bool> {
+    let updated = diesel::update(
+        directories::table
+            .find(id.as_str())
+            .filter(directories::state.eq(DirectoryState::Unlinked.as_str())),
+    )
+    .set((
+        directories::state.eq(DirectoryState::Linked.as_str()),
+        directories::last_request_at.eq(at.as_millis()),
+        directories::updated_at.eq(at.as_millis()),
+    ))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Records that the identity provider made an authenticated request.
+pub fn record_request(
+    conn: &mut AnyConnection,
+    id: &DirectoryId,
+    at: Timestamp,
+) -> QueryResult<()> {
+    diesel::update(directories::table.find(id.as_str()))
+        .set(directories::last_request_at.eq(at.as_millis()))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Deletes a directory and, through foreign keys, everything provisioned into it.
+/// True if it existed.
+pub fn delete(conn: &mut AnyConnection, id: &DirectoryId) -> QueryResult<bool> {
+    let deleted = diesel::delete(directories::table.find(id.as_str())).execute(conn)?;
+    Ok(deleted == 1)
+}

@@ -1,0 +1,20 @@
+//! Roster's storage. One diesel schema is served by SQLite (embedded, the default) and by
+//! PostgreSQL (production, several instances); the backend is chosen by the database URL.
+//! Query functions are small, take a connection, and return diesel results: callers decide
+//! what a missing row or a constraint violation means to their client.
+
+mod connection;
+pub mod directories;
+pub mod organizations;
+pub mod schema;
+
+pub use connection::{AnyConnection, Backend, DatabaseUrl, DatabaseUrlError, Store, StoreError};
+pub use diesel::result::{DatabaseErrorKind, Error as QueryError, QueryResult};
+
+/// Whether a query failed because a unique constraint was violated.
+pub fn is_unique_violation(error: &QueryError) -> bool {
+    matches!(
+        error,
+        QueryError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)
+    )
+}

@@ -1,0 +1,3 @@
+DROP TABLE directories;
+DROP TABLE organization_domains;
+DROP TABLE organizations;
