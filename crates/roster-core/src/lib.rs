@@ -3,12 +3,18 @@
 //! can depend on it.
 
 pub mod directory;
+pub mod directory_user;
+pub mod event;
 pub mod id;
 pub mod organization;
 pub mod secret;
 pub mod time;
 
 pub use directory::{DirectoryState, DirectoryType, ScimVersion};
+pub use directory_user::{
+    DirectoryGroup, DirectoryUser, ProfileEmail, UserProfile, UserState, case_key,
+};
+pub use event::EventType;
 pub use id::{DirectoryGroupId, DirectoryId, DirectoryUserId, EventId, IdError, OrganizationId};
 pub use organization::{Domain, DomainError, NameError, validate_name};
 pub use secret::BearerToken;

@@ -5,7 +5,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde_json::{Value, json};
 
-use crate::error::SCIM_CONTENT_TYPE;
+use crate::list::list_response;
+use crate::resources::schema::{resource_type_documents, schema_documents};
 use crate::{DirectoryScope, ScimContext, ScimError};
 
 /// The largest page a list request may ask for; larger `count`s are reduced to it.
@@ -13,6 +14,18 @@ pub const MAX_PAGE_SIZE: u32 = 1000;
 
 pub(crate) fn configure(config: &mut web::ServiceConfig) {
     config
+        .service(web::resource("/Schemas").get(schemas).to(read_only))
+        .service(web::resource("/Schemas/{id}").get(schema).to(read_only))
+        .service(
+            web::resource("/ResourceTypes")
+                .get(resource_types)
+                .to(read_only),
+        )
+        .service(
+            web::resource("/ResourceTypes/{id}")
+                .get(resource_type)
+                .to(read_only),
+        )
         .service(
             web::resource("/ServiceProviderConfig")
                 .get(service_provider_config)
@@ -30,13 +43,58 @@ async fn service_provider_config(
     scope: DirectoryScope,
     context: web::Data<ScimContext>,
 ) -> HttpResponse {
-    let base = format!(
-        "{}/scim/{}/{}",
-        context.public_url,
-        scope.directory.directory_type.scim_version().path_segment(),
-        scope.directory.id
-    );
+    let base = context.base_url(&scope.directory);
     scim_json(StatusCode::OK, &service_provider_config_document(&base))
+}
+
+async fn schemas(scope: DirectoryScope, context: web::Data<ScimContext>) -> HttpResponse {
+    let documents = schema_documents(&context.base_url(&scope.directory));
+    scim_json(
+        StatusCode::OK,
+        &list_response(documents.len() as i64, 1, documents),
+    )
+}
+
+async fn schema(
+    scope: DirectoryScope,
+    context: web::Data<ScimContext>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ScimError> {
+    let (_, id) = path.into_inner();
+    schema_documents(&context.base_url(&scope.directory))
+        .into_iter()
+        .find(|document| {
+            document["id"]
+                .as_str()
+                .is_some_and(|known| known.eq_ignore_ascii_case(&id))
+        })
+        .map(|document| scim_json(StatusCode::OK, &document))
+        .ok_or_else(|| ScimError::not_found(format!("No schema has the id {id}.")))
+}
+
+async fn resource_types(scope: DirectoryScope, context: web::Data<ScimContext>) -> HttpResponse {
+    let documents = resource_type_documents(&context.base_url(&scope.directory));
+    scim_json(
+        StatusCode::OK,
+        &list_response(documents.len() as i64, 1, documents),
+    )
+}
+
+async fn resource_type(
+    scope: DirectoryScope,
+    context: web::Data<ScimContext>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ScimError> {
+    let (_, id) = path.into_inner();
+    resource_type_documents(&context.base_url(&scope.directory))
+        .into_iter()
+        .find(|document| {
+            document["id"]
+                .as_str()
+                .is_some_and(|known| known.eq_ignore_ascii_case(&id))
+        })
+        .map(|document| scim_json(StatusCode::OK, &document))
+        .ok_or_else(|| ScimError::not_found(format!("No resource type has the id {id}.")))
 }
 
 fn service_provider_config_document(base: &str) -> Value {
@@ -70,9 +128,6 @@ async fn read_only(_scope: DirectoryScope) -> Result<HttpResponse, ScimError> {
     ))
 }
 
-/// A SCIM JSON response.
-pub(crate) fn scim_json(status: StatusCode, body: &Value) -> HttpResponse {
-    HttpResponse::build(status)
-        .content_type(SCIM_CONTENT_TYPE)
-        .body(body.to_string())
+fn scim_json(status: StatusCode, body: &Value) -> HttpResponse {
+    crate::body::json_response(status, body)
 }

@@ -36,6 +36,36 @@ impl ScimError {
         self
     }
 
+    /// 400 `invalidSyntax`: the body is not the JSON the endpoint expects.
+    pub fn invalid_syntax(detail: impl Into<String>) -> Self {
+        ScimError::new(StatusCode::BAD_REQUEST, detail).with_type("invalidSyntax")
+    }
+
+    /// 400 `invalidValue`: a required attribute is missing or a value has the wrong type.
+    pub fn invalid_value(detail: impl Into<String>) -> Self {
+        ScimError::new(StatusCode::BAD_REQUEST, detail).with_type("invalidValue")
+    }
+
+    /// 400 `invalidFilter`: the filter cannot be parsed or is not supported.
+    pub fn invalid_filter(detail: impl Into<String>) -> Self {
+        ScimError::new(StatusCode::BAD_REQUEST, detail).with_type("invalidFilter")
+    }
+
+    /// 409 `uniqueness`: another resource already has this unique value.
+    pub fn uniqueness(detail: impl Into<String>) -> Self {
+        ScimError::new(StatusCode::CONFLICT, detail).with_type("uniqueness")
+    }
+
+    /// 412: `If-Match` names a version that is no longer current.
+    pub fn precondition_failed(current: &str) -> Self {
+        ScimError::new(
+            StatusCode::PRECONDITION_FAILED,
+            format!(
+                "The resource has changed: its current version is {current}. Read it again and retry."
+            ),
+        )
+    }
+
     /// 401: missing or wrong bearer token.
     pub fn unauthorized() -> Self {
         ScimError::new(
@@ -113,7 +143,18 @@ impl From<roster_store::StoreError> for ScimError {
 
 impl From<roster_store::QueryError> for ScimError {
     fn from(error: roster_store::QueryError) -> Self {
+        // Writers check uniqueness first under the directory's lock; the index is the last
+        // guard, and what it refuses is still the client's conflict, not our failure.
+        if roster_store::is_unique_violation(&error) {
+            return ScimError::uniqueness("A resource with this unique attribute already exists.");
+        }
         ScimError::internal(&error)
+    }
+}
+
+impl From<roster_scim_engine::patch::PatchError> for ScimError {
+    fn from(error: roster_scim_engine::patch::PatchError) -> Self {
+        ScimError::new(StatusCode::BAD_REQUEST, error.to_string()).with_type(error.scim_type())
     }
 }
 

@@ -3,9 +3,18 @@
 //! Okta's SCIM 1.1 apps), their authentication, and SCIM's error format.
 
 mod auth;
+mod body;
+mod changes;
 mod discovery;
 mod error;
+mod filter_sql;
+mod groups;
+mod list;
+pub mod resources;
+mod scim11;
+mod users;
 
+use actix_web::middleware::from_fn;
 use actix_web::web;
 use roster_store::Store;
 
@@ -21,13 +30,31 @@ pub struct ScimContext {
     pub public_url: String,
 }
 
+impl ScimContext {
+    /// A directory's SCIM base URL, as its identity provider is configured with it.
+    pub fn base_url(&self, directory: &roster_store::directories::Directory) -> String {
+        format!(
+            "{}/scim/{}/{}",
+            self.public_url,
+            directory.directory_type.scim_version().path_segment(),
+            directory.id
+        )
+    }
+}
+
 /// Mounts every SCIM route. The caller provides a `web::Data<ScimContext>`.
 pub fn configure(config: &mut web::ServiceConfig) {
-    for version in ["v2", "v1.1"] {
-        config.service(
-            web::scope(&format!("/scim/{version}/{{directory_id}}"))
-                .configure(discovery::configure)
-                .default_service(web::to(error::unknown_endpoint)),
+    let routes = |scope: actix_web::Scope| {
+        scope
+            .configure(discovery::configure)
+            .configure(users::configure)
+            .configure(groups::configure)
+            .default_service(web::to(error::unknown_endpoint))
+    };
+    config
+        .service(routes(web::scope("/scim/v2/{directory_id}")))
+        .service(
+            routes(web::scope("/scim/v1.1/{directory_id}"))
+                .wrap(from_fn(scim11::translate_responses)),
         );
-    }
 }

@@ -208,6 +208,19 @@ pub fn mark_linked(conn: &mut AnyConnection, id: &DirectoryId, at: Timestamp) ->
     Ok(updated == 1)
 }
 
+/// Takes the directory's write lock for the rest of the transaction, so that one directory's
+/// writers (a burst of PATCHes on one group, say) apply one after another against the state the
+/// previous one committed, while other directories proceed in parallel. SQLite's
+/// `BEGIN IMMEDIATE` already holds the database's only write lock.
+pub fn lock_for_write(conn: &mut AnyConnection, id: &DirectoryId) -> QueryResult<()> {
+    if let AnyConnection::Postgresql(inner) = conn {
+        diesel::sql_query("SELECT id FROM directories WHERE id = $1 FOR UPDATE")
+            .bind::<diesel::sql_types::Text, _>(id.as_str())
+            .execute(inner)?;
+    }
+    Ok(())
+}
+
 /// Records that the identity provider made an authenticated request.
 pub fn record_request(
     conn: &mut AnyConnection,

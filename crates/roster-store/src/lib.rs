@@ -5,8 +5,12 @@
 
 mod connection;
 pub mod directories;
+pub mod events;
+pub mod groups;
 pub mod organizations;
 pub mod schema;
+pub mod sql;
+pub mod users;
 
 pub use connection::{AnyConnection, Backend, DatabaseUrl, DatabaseUrlError, Store, StoreError};
 pub use diesel::result::{DatabaseErrorKind, Error as QueryError, QueryResult};

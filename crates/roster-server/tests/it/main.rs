@@ -4,4 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod foundation;
+mod scim_entra;
+mod scim_okta;
+mod scim_protocol;
 mod support;

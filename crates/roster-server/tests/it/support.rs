@@ -73,6 +73,7 @@ impl Drop for TestDatabase {
 pub struct TestServer {
     pub database: TestDatabase,
     pub base_url: String,
+    pub store: Store,
     pub http: reqwest::Client,
     handle: ServerHandle,
 }
@@ -94,12 +95,13 @@ impl TestServer {
         };
         let store = Store::open(&config.database_url, config.database_pool_size).unwrap();
         store.migrate().unwrap();
-        let server = roster_server::http::serve(listener, &config, store, 1).unwrap();
+        let server = roster_server::http::serve(listener, &config, store.clone(), 1).unwrap();
         let handle = server.handle();
         actix_web::rt::spawn(server);
         TestServer {
             database,
             base_url: config.public_url,
+            store,
             http: reqwest::Client::new(),
             handle,
         }
@@ -183,5 +185,101 @@ impl TestServer {
             scim_base_url: directory["scim_base_url"].as_str().unwrap().to_owned(),
             token: directory["bearer_token"].as_str().unwrap().to_owned(),
         }
+    }
+}
+
+/// A SCIM client for one directory, as an identity provider would be configured.
+pub struct Scim {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub token: String,
+}
+
+/// A response's status and JSON body (`Null` when empty).
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Scim {
+    pub fn new(tenant: &Tenant) -> Self {
+        Scim {
+            http: reqwest::Client::new(),
+            base: tenant.scim_base_url.clone(),
+            token: tenant.token.clone(),
+        }
+    }
+
+    pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> Reply {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/scim+json")
+                .body(body.to_string());
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap();
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
+        };
+        if !text.is_empty() {
+            assert!(
+                headers["content-type"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("application/scim+json"),
+                "SCIM responses are application/scim+json"
+            );
+        }
+        Reply {
+            status,
+            body,
+            headers,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send(reqwest::Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Reply {
+        self.send(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, body: &Value) -> Reply {
+        self.send(reqwest::Method::PUT, path, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: &Value) -> Reply {
+        self.send(reqwest::Method::PATCH, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Reply {
+        self.send(reqwest::Method::DELETE, path, None).await
+    }
+}
+
+impl TestServer {
+    /// The directory's events, in order, as stored (the outbox).
+    pub fn events(&self, directory_id: &str) -> Vec<roster_store::events::Event> {
+        let id = roster_core::DirectoryId::parse(directory_id).unwrap();
+        let mut conn = self.store.connection().unwrap();
+        roster_store::events::list_for_directory(&mut conn, &id).unwrap()
+    }
+
+    /// The types of the directory's events, in order.
+    pub fn event_types(&self, directory_id: &str) -> Vec<String> {
+        self.events(directory_id)
+            .iter()
+            .map(|event| event.event_type.as_str().to_owned())
+            .collect()
     }
 }

@@ -1,0 +1,297 @@
+//! Writes that identity providers make, each in one transaction with the events that describe
+//! it (the outbox): a committed change always has its events, a failed one never does.
+//! Every function runs inside [`write`], under the directory's write lock.
+
+use roster_core::directory_user::previous_attributes;
+use roster_core::{DirectoryGroup, DirectoryUser, DirectoryUserId, EventType, Timestamp, case_key};
+use roster_store::directories::Directory;
+use roster_store::groups::{self, GroupWrite, StoredGroup};
+use roster_store::users::{self, StoredUser, UserWrite};
+use roster_store::{AnyConnection, events};
+use serde_json::{Map, Value, json};
+
+use crate::ScimError;
+use crate::resources::group::ValidGroup;
+use crate::resources::user::ValidUser;
+
+/// Runs `change` in a write transaction holding the directory's write lock, so that one
+/// directory's writes apply one after another against committed state.
+pub fn write<T>(
+    store: &roster_store::Store,
+    directory: &Directory,
+    change: impl FnOnce(&mut AnyConnection) -> Result<T, ScimError>,
+) -> Result<T, ScimError> {
+    let mut conn = store.connection()?;
+    conn.write_transaction(|conn| {
+        roster_store::directories::lock_for_write(conn, &directory.id)?;
+        change(conn)
+    })
+}
+
+fn record(
+    conn: &mut AnyConnection,
+    directory: &Directory,
+    event_type: EventType,
+    data: &Value,
+    at: Timestamp,
+) -> Result<(), ScimError> {
+    events::append(
+        conn,
+        &directory.id,
+        &directory.organization_id,
+        event_type,
+        data,
+        at,
+    )?;
+    Ok(())
+}
+
+fn ensure_user_name_free(
+    conn: &mut AnyConnection,
+    directory: &Directory,
+    user_name: &str,
+    except: Option<&DirectoryUserId>,
+) -> Result<(), ScimError> {
+    match users::id_by_user_name(conn, &directory.id, user_name)? {
+        Some(owner) if except.is_none_or(|id| id.as_str() != owner) => {
+            Err(ScimError::uniqueness(format!(
+                "A user with userName `{user_name}` already exists in this directory (id {owner})."
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Provisions a user.
+pub fn create_user(
+    conn: &mut AnyConnection,
+    directory: &Directory,
+    user: ValidUser,
+) -> Result<StoredUser, ScimError> {
+    ensure_user_name_free(conn, directory, &user.user_name, None)?;
+    let now = Timestamp::now();
+    let id = DirectoryUserId::generate();
+    let profile = user.profile(id.as_str());
+    let document = Value::Object(user.document.clone());
+    let write = UserWrite {
+        user_name: &user.user_name,
+        external_id: user.external_id.as_deref(),
+        display_name: user.display_name.as_deref(),
+        document: &document,
+        profile: &profile,
+    };
+    let stored = users::insert(conn, &id, directory, &write, now)?;
+    record(
+        conn,
+        directory,
+        EventType::UserCreated,
+        &stored.user.to_json(),
+        now,
+    )?;
+    Ok(stored)
+}
+
+/// Replaces a user's document; no write and no event when nothing changed.
+pub fn update_user(
+    conn: &mut AnyConnection,
+    directory: &Directory,
+    previous: StoredUser,
+    user: ValidUser,
+) -> Result<StoredUser, ScimError> {
+    if previous.user.raw_attributes.as_object() == Some(&user.document) {
+        return Ok(previous);
+    }
+    let previous_name = previous.user.profile.username.as_deref().map(case_key);
+    if previous_name.as_deref() != Some(case_key(&user.user_name).as_str()) {
+        ensure_user_name_free(conn, directory, &user.user_name, Some(&previous.user.id))?;
+    }
+    let now = Timestamp::now();
+    let profile = user.profile(previous.user.id.as_str());
+    let document = Value::Object(user.document.clone());
+    let write = UserWrite {
+        user_name: &user.user_name,
+        external_id: user.external_id.as_deref(),
+        display_name: user.display_name.as_deref(),
+        document: &document,
+        profile: &profile,
+    };
+    let stored = users::update(conn, &previous, &write, now)?;
+    let before = previous.user.to_json();
+    let mut data = stored.user.to_json();
+    data["previous_attributes"] = Value::Object(previous_attributes(&before, &data));
+    record(conn, directory, EventType::UserUpdated, &data, now)?;
+    Ok(stored)
+}
+
+/// Deletes a user; its memberships go with it, each with a `user_removed` event first.
+pub fn delete_user(
+    conn: &mut AnyConnection,
+    directory: &Directory,
+    user: &StoredUser,
+) -> Result<(), ScimError> {
+    let now = Timestamp::now();
+    let memberships = users::groups_of(conn, &[user.user.id.as_str()])?;
+    for membership in memberships {
+        if let Some(group) = groups::find(conn, &directory.id, &membership.group_id)? {
+            record(
+                conn,
+                directory,
+                EventType::GroupUserRemoved,
+                &membership_data(&user.user, &group.group),
+                now,
+            )?;
+        }
+    }
+    users::delete(conn, &directory.id, user.user.id.as_str())?;
+    record(
+        conn,
+        directory,
+        EventType::UserDeleted,
+        &user.user.to_json(),
+        now,
+    )?;
+    Ok(())
+}
+
+fn membership_data(user: &DirectoryUser, group: &DirectoryGroup) -> Value {
+    json!({"directory_id": group.directory_id, "user": user.to_json(), "group": group.to_json()})
+}
+
+/// Member ids that are users of this directory; anything else is the client's error.
+fn check_members(
+    conn: &mut AnyConnection,
+    directory: &Directory,
+    ids: &[&str],
+) -> Result<(), ScimError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let known = users::existing_ids(conn, &directory.id, ids)?;
+    if let Some(unknown) = ids
+        .iter()
+        .find(|id| !known.iter().any(|known| known == *id))
+    {
+        return Err(ScimError::invalid_value(format!(
+            "No user with id `{unknown}` exists in this directory."
+        )));
+    }
+    Ok(())
+}
+
+/// Provisions a group with its members.
+pub fn create_group(
+    conn: &mut AnyConnection,
+    directory: &Directory,
+    group: ValidGroup,
+) -> Result<(StoredGroup, Vec<String>), ScimError> {
+    let now = Timestamp::now();
+    let members: Vec<&str> = group.members.iter().map(String::as_str).collect();
+    check_members(conn, directory, &members)?;
+    let document = Value::Object(group.document.clone());
+    let write = GroupWrite {
+        display_name: &group.display_name,
+        external_id: group.external_id.as_deref(),
+        document: &document,
+    };
+    let stored = groups::insert(conn, directory, &write, now)?;
+    record(
+        conn,
+        directory,
+        EventType::GroupCreated,
+        &stored.group.to_json(),
+        now,
+    )?;
+    change_members(conn, directory, &stored.group, &[], &members, now)?;
+    Ok((stored, group.members))
+}
+
+/// Replaces a group's attributes and members, recording exactly what changed.
+pub fn update_group(
+    conn: &mut AnyConnection,
+    directory: &Directory,
+    previous: StoredGroup,
+    previous_members: &[String],
+    group: ValidGroup,
+) -> Result<(StoredGroup, Vec<String>), ScimError> {
+    let now = Timestamp::now();
+    let members: Vec<&str> = group.members.iter().map(String::as_str).collect();
+    let stored = if previous.group.raw_attributes.as_object() == Some(&group.document) {
+        previous
+    } else {
+        let document = Value::Object(group.document.clone());
+        let write = GroupWrite {
+            display_name: &group.display_name,
+            external_id: group.external_id.as_deref(),
+            document: &document,
+        };
+        let stored = groups::update(conn, &previous, &write, now)?;
+        let before = previous.group.to_json();
+        let mut data = stored.group.to_json();
+        let changed: Map<String, Value> = previous_attributes(&before, &data);
+        data["previous_attributes"] = Value::Object(changed);
+        record(conn, directory, EventType::GroupUpdated, &data, now)?;
+        stored
+    };
+    let before: Vec<&str> = previous_members.iter().map(String::as_str).collect();
+    change_members(conn, directory, &stored.group, &before, &members, now)?;
+    Ok((stored, group.members))
+}
+
+fn change_members(
+    conn: &mut AnyConnection,
+    directory: &Directory,
+    group: &DirectoryGroup,
+    before: &[&str],
+    after: &[&str],
+    at: Timestamp,
+) -> Result<(), ScimError> {
+    let added: Vec<&str> = after
+        .iter()
+        .copied()
+        .filter(|id| !before.contains(id))
+        .collect();
+    let removed: Vec<&str> = before
+        .iter()
+        .copied()
+        .filter(|id| !after.contains(id))
+        .collect();
+    check_members(conn, directory, &added)?;
+    groups::add_members(conn, group, &added, at)?;
+    groups::remove_members(conn, group, &removed)?;
+    let changed: Vec<&str> = added.iter().chain(&removed).copied().collect();
+    let affected = users::find_many(conn, &directory.id, &changed)?;
+    for (ids, event_type) in [
+        (&added, EventType::GroupUserAdded),
+        (&removed, EventType::GroupUserRemoved),
+    ] {
+        for id in ids.iter() {
+            if let Some(user) = affected.iter().find(|user| user.user.id.as_str() == *id) {
+                record(
+                    conn,
+                    directory,
+                    event_type,
+                    &membership_data(&user.user, group),
+                    at,
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Deletes a group (its memberships go with it, as WorkOS does, without per-member events).
+pub fn delete_group(
+    conn: &mut AnyConnection,
+    directory: &Directory,
+    group: &StoredGroup,
+) -> Result<(), ScimError> {
+    groups::delete(conn, &directory.id, group.group.id.as_str())?;
+    record(
+        conn,
+        directory,
+        EventType::GroupDeleted,
+        &group.group.to_json(),
+        Timestamp::now(),
+    )?;
+    Ok(())
+}

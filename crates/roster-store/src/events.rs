@@ -1,0 +1,123 @@
+//! The event log, which is also the webhook outbox: an event is appended in the same
+//! transaction as the change it describes, so a committed change always has its event and a
+//! rolled-back one never does.
+
+use diesel::prelude::*;
+use roster_core::{DirectoryId, EventId, EventType, OrganizationId, Timestamp};
+use serde_json::Value;
+
+use crate::organizations::corrupt;
+use crate::schema::{directories, events};
+use crate::{AnyConnection, QueryResult};
+
+/// A stored event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// `event_…`
+    pub id: EventId,
+    /// The directory it happened in.
+    pub directory_id: DirectoryId,
+    /// That directory's organization.
+    pub organization_id: OrganizationId,
+    /// Position in the directory's event order, from 1 without gaps.
+    pub sequence: i64,
+    /// What happened.
+    pub event_type: EventType,
+    /// The object it happened to, as the management API shows it.
+    pub data: Value,
+    /// When.
+    pub created_at: Timestamp,
+}
+
+impl Event {
+    /// WorkOS's event object.
+    pub fn to_json(&self) -> Value {
+        serde_json::json!({
+            "object": "event",
+            "id": self.id,
+            "event": self.event_type,
+            "data": self.data,
+            "created_at": self.created_at.to_rfc3339(),
+        })
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = events)]
+struct EventRow {
+    id: String,
+    directory_id: String,
+    organization_id: String,
+    sequence: i64,
+    event_type: String,
+    data: String,
+    created_at: i64,
+}
+
+impl TryFrom<EventRow> for Event {
+    type Error = diesel::result::Error;
+
+    fn try_from(row: EventRow) -> QueryResult<Event> {
+        Ok(Event {
+            id: EventId::parse(&row.id).map_err(corrupt)?,
+            directory_id: DirectoryId::parse(&row.directory_id).map_err(corrupt)?,
+            organization_id: OrganizationId::parse(&row.organization_id).map_err(corrupt)?,
+            sequence: row.sequence,
+            event_type: EventType::parse(&row.event_type)
+                .ok_or_else(|| corrupt(UnknownEventType(row.event_type.clone())))?,
+            data: serde_json::from_str(&row.data).map_err(corrupt)?,
+            created_at: Timestamp::from_millis(row.created_at),
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("unknown event type `{0}`")]
+struct UnknownEventType(String);
+
+/// Appends an event with the directory's next sequence number. Call inside the transaction
+/// that makes the change; the sequence bump also serialises the directory's writers.
+pub fn append(
+    conn: &mut AnyConnection,
+    directory: &DirectoryId,
+    organization: &OrganizationId,
+    event_type: EventType,
+    data: &Value,
+    at: Timestamp,
+) -> QueryResult<EventId> {
+    diesel::update(directories::table.find(directory.as_str()))
+        .set(directories::event_sequence.eq(directories::event_sequence + 1))
+        .execute(conn)?;
+    let sequence = directories::table
+        .find(directory.as_str())
+        .select(directories::event_sequence)
+        .first::<i64>(conn)?;
+    let id = EventId::generate();
+    diesel::insert_into(events::table)
+        .values(EventRow {
+            id: id.to_string(),
+            directory_id: directory.to_string(),
+            organization_id: organization.to_string(),
+            sequence,
+            event_type: event_type.as_str().to_owned(),
+            data: data.to_string(),
+            created_at: at.as_millis(),
+        })
+        .execute(conn)?;
+    Ok(id)
+}
+
+/// A directory's events in order.
+pub fn list_for_directory(
+    conn: &mut AnyConnection,
+    directory: &DirectoryId,
+) -> QueryResult<Vec<Event>> {
+    events::table
+        .filter(events::directory_id.eq(directory.as_str()))
+        .order(events::sequence.asc())
+        .select(EventRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(Event::try_from)
+        .collect()
+}

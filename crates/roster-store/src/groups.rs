@@ -1,0 +1,263 @@
+//! Directory groups and their members. Like users, every function is scoped to one directory.
+
+use diesel::prelude::*;
+use roster_core::{
+    DirectoryGroup, DirectoryGroupId, DirectoryId, OrganizationId, Timestamp, case_key,
+};
+use serde_json::Value;
+
+use crate::directories::Directory;
+use crate::organizations::corrupt;
+use crate::schema::{directory_group_members, directory_groups};
+use crate::sql::{self, Fragment, SqlValue, Total};
+use crate::{AnyConnection, QueryResult};
+
+/// A stored group with its version (the SCIM ETag).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredGroup {
+    /// The group as apps see it; `raw_attributes` is the SCIM document without members.
+    pub group: DirectoryGroup,
+    /// Bumped on every change to the group's own attributes.
+    pub version: i64,
+}
+
+/// The attributes of a group write, validated by the protocol layer.
+#[derive(Debug, Clone)]
+pub struct GroupWrite<'a> {
+    /// SCIM `displayName`.
+    pub display_name: &'a str,
+    /// SCIM `externalId`.
+    pub external_id: Option<&'a str>,
+    /// The document as received, without `members`.
+    pub document: &'a Value,
+}
+
+#[derive(Queryable, QueryableByName, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = directory_groups, treat_none_as_null = true)]
+struct GroupRow {
+    id: String,
+    directory_id: String,
+    organization_id: String,
+    display_name: String,
+    display_name_key: String,
+    external_id: Option<String>,
+    document: String,
+    version: i64,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl TryFrom<GroupRow> for StoredGroup {
+    type Error = diesel::result::Error;
+
+    fn try_from(row: GroupRow) -> QueryResult<StoredGroup> {
+        Ok(StoredGroup {
+            group: DirectoryGroup {
+                id: DirectoryGroupId::parse(&row.id).map_err(corrupt)?,
+                directory_id: DirectoryId::parse(&row.directory_id).map_err(corrupt)?,
+                organization_id: OrganizationId::parse(&row.organization_id).map_err(corrupt)?,
+                idp_id: row.external_id.clone().unwrap_or_else(|| row.id.clone()),
+                name: row.display_name,
+                raw_attributes: serde_json::from_str(&row.document).map_err(corrupt)?,
+                created_at: Timestamp::from_millis(row.created_at),
+                updated_at: Timestamp::from_millis(row.updated_at),
+            },
+            version: row.version,
+        })
+    }
+}
+
+fn row(
+    id: &str,
+    directory: &DirectoryId,
+    organization: &OrganizationId,
+    write: &GroupWrite<'_>,
+    version: i64,
+    created_at: i64,
+    updated_at: i64,
+) -> GroupRow {
+    GroupRow {
+        id: id.to_owned(),
+        directory_id: directory.to_string(),
+        organization_id: organization.to_string(),
+        display_name: write.display_name.to_owned(),
+        display_name_key: case_key(write.display_name),
+        external_id: write.external_id.map(str::to_owned),
+        document: write.document.to_string(),
+        version,
+        created_at,
+        updated_at,
+    }
+}
+
+/// Stores a new group.
+pub fn insert(
+    conn: &mut AnyConnection,
+    directory: &Directory,
+    write: &GroupWrite<'_>,
+    at: Timestamp,
+) -> QueryResult<StoredGroup> {
+    let id = DirectoryGroupId::generate();
+    let now = at.as_millis();
+    let new = row(
+        id.as_str(),
+        &directory.id,
+        &directory.organization_id,
+        write,
+        1,
+        now,
+        now,
+    );
+    diesel::insert_into(directory_groups::table)
+        .values(&new)
+        .execute(conn)?;
+    StoredGroup::try_from(new)
+}
+
+/// Replaces a group's own attributes (not its members), keeping its id and creation time.
+pub fn update(
+    conn: &mut AnyConnection,
+    previous: &StoredGroup,
+    write: &GroupWrite<'_>,
+    at: Timestamp,
+) -> QueryResult<StoredGroup> {
+    let group = &previous.group;
+    let changed = row(
+        group.id.as_str(),
+        &group.directory_id,
+        &group.organization_id,
+        write,
+        previous.version + 1,
+        group.created_at.as_millis(),
+        at.as_millis(),
+    );
+    diesel::update(
+        directory_groups::table
+            .find(group.id.as_str())
+            .filter(directory_groups::directory_id.eq(group.directory_id.as_str())),
+    )
+    .set(&changed)
+    .execute(conn)?;
+    StoredGroup::try_from(changed)
+}
+
+/// One group of one directory.
+pub fn find(
+    conn: &mut AnyConnection,
+    directory: &DirectoryId,
+    id: &str,
+) -> QueryResult<Option<StoredGroup>> {
+    directory_groups::table
+        .filter(directory_groups::id.eq(id))
+        .filter(directory_groups::directory_id.eq(directory.as_str()))
+        .select(GroupRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(StoredGroup::try_from)
+        .transpose()
+}
+
+/// Deletes a group (and its memberships). True if it existed.
+pub fn delete(conn: &mut AnyConnection, directory: &DirectoryId, id: &str) -> QueryResult<bool> {
+    let deleted = diesel::delete(
+        directory_groups::table
+            .filter(directory_groups::id.eq(id))
+            .filter(directory_groups::directory_id.eq(directory.as_str())),
+    )
+    .execute(conn)?;
+    Ok(deleted == 1)
+}
+
+/// A page of the directory's groups matching `filter` (a condition over the alias `g`), in a
+/// stable order, with the total number of matches.
+pub fn search(
+    conn: &mut AnyConnection,
+    directory: &DirectoryId,
+    filter: Option<Fragment>,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<(i64, Vec<StoredGroup>)> {
+    let mut condition = Fragment::new();
+    condition
+        .sql(" FROM directory_groups g WHERE g.directory_id = ")
+        .bind(SqlValue::Text(directory.to_string()));
+    if let Some(filter) = filter {
+        condition.sql(" AND (").append(filter).sql(")");
+    }
+    let mut count = Fragment::new();
+    count
+        .sql("SELECT COUNT(*) AS total")
+        .append(condition.clone());
+    let total = sql::load::<Total>(conn, &count)?
+        .first()
+        .map_or(0, |row| row.total);
+    if limit == 0 || total <= offset {
+        return Ok((total, Vec::new()));
+    }
+    let mut page = Fragment::new();
+    page.sql("SELECT g.*")
+        .append(condition)
+        .sql(" ORDER BY g.id LIMIT ")
+        .bind(SqlValue::BigInt(limit))
+        .sql(" OFFSET ")
+        .bind(SqlValue::BigInt(offset));
+    let rows = sql::load::<GroupRow>(conn, &page)?;
+    let groups = rows
+        .into_iter()
+        .map(StoredGroup::try_from)
+        .collect::<QueryResult<Vec<_>>>()?;
+    Ok((total, groups))
+}
+
+/// The members of each of `group_ids`, as `(group_id, user_id)` pairs in a stable order.
+pub fn members_of(
+    conn: &mut AnyConnection,
+    group_ids: &[&str],
+) -> QueryResult<Vec<(String, String)>> {
+    directory_group_members::table
+        .filter(directory_group_members::group_id.eq_any(group_ids))
+        .order((
+            directory_group_members::group_id,
+            directory_group_members::user_id,
+        ))
+        .select((
+            directory_group_members::group_id,
+            directory_group_members::user_id,
+        ))
+        .load(conn)
+}
+
+/// Adds users (already known to belong to the group's directory) to a group.
+pub fn add_members(
+    conn: &mut AnyConnection,
+    group: &DirectoryGroup,
+    user_ids: &[&str],
+    at: Timestamp,
+) -> QueryResult<()> {
+    for user_id in user_ids {
+        diesel::insert_into(directory_group_members::table)
+            .values((
+                directory_group_members::group_id.eq(group.id.as_str()),
+                directory_group_members::user_id.eq(*user_id),
+                directory_group_members::directory_id.eq(group.directory_id.as_str()),
+                directory_group_members::created_at.eq(at.as_millis()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Removes users from a group.
+pub fn remove_members(
+    conn: &mut AnyConnection,
+    group: &DirectoryGroup,
+    user_ids: &[&str],
+) -> QueryResult<()> {
+    diesel::delete(
+        directory_group_members::table
+            .filter(directory_group_members::group_id.eq(group.id.as_str()))
+            .filter(directory_group_members::user_id.eq_any(user_ids)),
+    )
+    .execute(conn)
+    .map(drop)
+}
