@@ -9,6 +9,7 @@ mod discovery;
 mod error;
 mod filter_sql;
 mod groups;
+mod guard;
 mod list;
 pub mod resources;
 mod scim11;
@@ -20,6 +21,7 @@ use roster_store::Store;
 
 pub use auth::DirectoryScope;
 pub use error::ScimError;
+pub use guard::InFlight;
 
 /// What the SCIM routes need from the server that mounts them.
 #[derive(Clone)]
@@ -28,6 +30,8 @@ pub struct ScimContext {
     pub store: Store,
     /// The externally reachable base URL, without trailing slash, used in `meta.location`.
     pub public_url: String,
+    /// The cap on SCIM requests in flight.
+    pub in_flight: InFlight,
 }
 
 impl ScimContext {
@@ -52,9 +56,10 @@ pub fn configure(config: &mut web::ServiceConfig) {
             .default_service(web::to(error::unknown_endpoint))
     };
     config
-        .service(routes(web::scope("/scim/v2/{directory_id}")))
+        .service(routes(web::scope("/scim/v2/{directory_id}")).wrap(from_fn(guard::guard)))
         .service(
             routes(web::scope("/scim/v1.1/{directory_id}"))
+                .wrap(from_fn(guard::guard))
                 .wrap(from_fn(scim11::translate_responses)),
         );
 }

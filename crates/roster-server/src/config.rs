@@ -41,6 +41,15 @@ pub struct Settings {
     #[arg(long, global = true, env = "ROSTER_PUBLIC_URL")]
     pub public_url: Option<String>,
 
+    /// SCIM requests served at once; beyond it clients get 429 with `Retry-After`.
+    #[arg(
+        long,
+        global = true,
+        env = "ROSTER_SCIM_MAX_IN_FLIGHT",
+        default_value_t = 256
+    )]
+    pub scim_max_in_flight: usize,
+
     /// Log format on stderr.
     #[arg(long, global = true, env = "ROSTER_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -68,6 +77,8 @@ pub struct Config {
     pub public_url: String,
     /// Log format.
     pub log_format: LogFormat,
+    /// SCIM requests served at once.
+    pub scim_max_in_flight: usize,
 }
 
 /// A setting with a value Roster cannot use.
@@ -118,6 +129,7 @@ impl Settings {
             listen,
             public_url,
             log_format: self.log_format,
+            scim_max_in_flight: self.scim_max_in_flight,
         })
     }
 }
@@ -151,6 +163,7 @@ mod tests {
             listen: "127.0.0.1:8080".into(),
             public_url: None,
             log_format: LogFormat::Text,
+            scim_max_in_flight: 256,
         }
     }
 

@@ -5,7 +5,7 @@ use std::net::TcpListener;
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, HttpServer, web};
-use roster_scim::ScimContext;
+use roster_scim::{InFlight, ScimContext};
 use roster_store::Store;
 use serde_json::json;
 
@@ -26,6 +26,7 @@ pub fn serve(
     let scim = web::Data::new(ScimContext {
         store: store.clone(),
         public_url: config.public_url.clone(),
+        in_flight: InFlight::new(config.scim_max_in_flight),
     });
     let store = web::Data::new(store);
     let server = HttpServer::new(move || {

@@ -374,3 +374,137 @@ async fn okta_import_pages_through_every_user_in_a_stable_order() {
     assert_eq!(seen, sorted, "pages come in a stable order");
     server.stop().await;
 }
+
+#[actix_web::test]
+async fn okta_custom_app_deactivates_with_a_full_put_and_passes_spec_checks() {
+    let server = TestServer::start().await;
+    let tenant = server.tenant("okta", "okta.local").await;
+    let okta = Scim::new(&tenant);
+    let created = okta
+        .post("/Users", &okta_user("aiw@okta.local", "Aiw", "User"))
+        .await
+        .body;
+    let id = created["id"].as_str().unwrap();
+
+    // SPEC test: a page of one is not empty and carries the required attributes.
+    let page = okta.get("/Users?count=1&startIndex=1").await.body;
+    let first = &page["Resources"][0];
+    for key in ["id", "userName", "active"] {
+        assert!(first.get(key).is_some(), "{key}");
+    }
+    assert!(first["name"]["familyName"].is_string() && first["name"]["givenName"].is_string());
+    assert!(first["emails"][0]["value"].is_string());
+    let none = okta
+        .get("/Users?filter=userName%20eq%20%22nobody%40okta.local%22")
+        .await
+        .body;
+    assert_eq!(none["totalResults"], json!(0));
+
+    // AIW: read, modify, PUT everything back — including deactivation.
+    let mut full = okta.get(&format!("/Users/{id}")).await.body;
+    full["active"] = json!(false);
+    let put = okta.put(&format!("/Users/{id}"), &full).await;
+    assert_eq!(put.status, 200);
+    assert_eq!(put.body["active"], false);
+    let events = server.events(&tenant.directory_id);
+    assert_eq!(
+        events.last().unwrap().data["previous_attributes"],
+        json!({"state": "active"})
+    );
+    server.stop().await;
+}
+
+#[actix_web::test]
+async fn okta_scim_one_one_header_auth_app() {
+    let server = TestServer::start().await;
+    let tenant = server.tenant("okta-1.1", "okta.local").await;
+    let okta = Scim::new(&tenant);
+
+    let probe = okta.get("/Users?startIndex=1&count=2").await;
+    assert_eq!(probe.status, 200);
+    assert_eq!(probe.headers["content-type"], "application/json");
+    assert_eq!(probe.body["schemas"], json!(["urn:scim:schemas:core:1.0"]));
+    assert_eq!(probe.body["totalResults"], json!(0));
+
+    let user = json!({"schemas": ["urn:scim:schemas:core:1.0"], "userName": "old@okta.local",
+        "name": {"givenName": "Old", "familyName": "School"},
+        "emails": [{"value": "old@okta.local", "primary": true, "type": "work"}], "active": true});
+    let created = okta.post("/Users", &user).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(
+        created.body["schemas"],
+        json!(["urn:scim:schemas:core:1.0"])
+    );
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let duplicate = okta.post("/Users", &user).await;
+    assert_eq!(duplicate.status, 409);
+    assert_eq!(duplicate.body["Errors"][0]["code"], json!(409));
+    assert!(
+        duplicate.body["Errors"][0]["description"]
+            .as_str()
+            .unwrap()
+            .contains("old@okta.local")
+    );
+
+    let deactivate = json!({"schemas": ["urn:scim:schemas:core:1.0"], "id": id, "active": false});
+    let patched = okta.patch(&format!("/Users/{id}"), &deactivate).await;
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    assert_eq!(patched.body["active"], false);
+
+    let group = okta
+        .post("/Groups", &json!({"schemas": ["urn:scim:schemas:core:1.0", "urn:okta:custom:group:1.0"],
+            "displayName": "Old Timers", "urn:okta:custom:group:1.0": {"description": "Since 1999"}}))
+        .await;
+    assert_eq!(group.status, 201, "{}", group.body);
+    let group_id = group.body["id"].as_str().unwrap().to_owned();
+    let add = json!({"schemas": ["urn:scim:schemas:core:1.0"], "members": [{"value": id, "display": "Old School"}]});
+    assert_eq!(
+        okta.patch(&format!("/Groups/{group_id}"), &add)
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        okta.get(&format!("/Groups/{group_id}")).await.body["members"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let remove = json!({"schemas": ["urn:scim:schemas:core:1.0"], "members": [{"value": id, "operation": "delete"}]});
+    assert_eq!(
+        okta.patch(&format!("/Groups/{group_id}"), &remove)
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        okta.get(&format!("/Groups/{group_id}")).await.body["members"],
+        json!([])
+    );
+
+    let events = server.events(&tenant.directory_id);
+    let group_created = events
+        .iter()
+        .find(|event| event.event_type.as_str() == "dsync.group.created")
+        .unwrap();
+    assert_eq!(
+        group_created.data["raw_attributes"]["urn:okta:custom:group:1.0"]["description"],
+        "Since 1999"
+    );
+    let types: Vec<&str> = events
+        .iter()
+        .map(|event| event.event_type.as_str())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "dsync.user.created",
+            "dsync.user.updated",
+            "dsync.group.created",
+            "dsync.group.user_added",
+            "dsync.group.user_removed"
+        ]
+    );
+    server.stop().await;
+}

@@ -578,3 +578,53 @@ async fn concurrent_bursts_end_in_exactly_the_expected_state() {
     );
     server.stop().await;
 }
+
+#[actix_web::test]
+async fn overload_and_protocol_level_errors_are_scim_errors() {
+    let server = TestServer::start_configured(crate::support::TestDatabase::new(), |config| {
+        config.scim_max_in_flight = 2;
+    })
+    .await;
+    let tenant = server.tenant("okta", "acme.com").await;
+    let scim = Scim::new(&tenant);
+
+    let burst = join_all((0..30).map(|index| {
+        let scim = &scim;
+        async move {
+            scim.post("/Users", &json!({"userName": format!("u{index}@acme.com")}))
+                .await
+        }
+    }))
+    .await;
+    let created = burst.iter().filter(|reply| reply.status == 201).count();
+    let refused: Vec<&crate::support::Reply> =
+        burst.iter().filter(|reply| reply.status == 429).collect();
+    assert_eq!(created + refused.len(), 30, "only 201 or 429");
+    assert!(
+        !refused.is_empty(),
+        "a cap of 2 in flight refuses part of 30 at once"
+    );
+    for reply in &refused {
+        assert_eq!(reply.headers["retry-after"], "1");
+        assert_eq!(reply.body["status"], "429");
+    }
+    let listed = scim.get("/Users?count=1").await.body;
+    assert_eq!(
+        listed["totalResults"],
+        json!(created),
+        "every 201 was stored, nothing else"
+    );
+    assert_eq!(server.events(&tenant.directory_id).len(), created);
+
+    let huge = json!({"userName": "big@acme.com", "nickName": "x".repeat(2 * 1024 * 1024)});
+    let too_large = scim.post("/Users", &huge).await;
+    assert_eq!(too_large.status, 413);
+    assert_eq!(
+        too_large.body["schemas"],
+        json!(["urn:ietf:params:scim:api:messages:2.0:Error"])
+    );
+    let not_allowed = scim.delete("/Users").await;
+    assert_eq!(not_allowed.status, 405);
+    assert_eq!(not_allowed.body["status"], "405");
+    server.stop().await;
+}
