@@ -47,10 +47,11 @@ impl FromRequest for DirectoryScope {
                     return Ok(None);
                 };
                 let now = Timestamp::now();
-                if directories::mark_linked(&mut conn, &directory.id, now)? {
+                if directories::activate(&mut conn, &directory, now)? {
                     tracing::info!(directory = %directory.id, "directory linked");
                     directory.state = DirectoryState::Linked;
                     directory.last_request_at = Some(now);
+                    context.events_written.notify_one();
                 } else if directory
                     .last_request_at
                     .is_none_or(|at| now.as_millis() - at.as_millis() > LAST_REQUEST_RESOLUTION_MS)

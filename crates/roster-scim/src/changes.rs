@@ -10,22 +10,25 @@ use roster_store::users::{self, StoredUser, UserWrite};
 use roster_store::{AnyConnection, events};
 use serde_json::{Map, Value, json};
 
-use crate::ScimError;
 use crate::resources::group::ValidGroup;
 use crate::resources::user::ValidUser;
+use crate::{ScimContext, ScimError};
 
 /// Runs `change` in a write transaction holding the directory's write lock, so that one
 /// directory's writes apply one after another against committed state.
+/// After the commit it wakes the webhook dispatcher, which delivers the events just written.
 pub fn write<T>(
-    store: &roster_store::Store,
+    context: &ScimContext,
     directory: &Directory,
     change: impl FnOnce(&mut AnyConnection) -> Result<T, ScimError>,
 ) -> Result<T, ScimError> {
-    let mut conn = store.connection()?;
-    conn.write_transaction(|conn| {
+    let mut conn = context.store.connection()?;
+    let result = conn.write_transaction(|conn| {
         roster_store::directories::lock_for_write(conn, &directory.id)?;
         change(conn)
-    })
+    })?;
+    context.events_written.notify_one();
+    Ok(result)
 }
 
 fn record(

@@ -164,6 +164,15 @@ impl From<actix_web::error::BlockingError> for ScimError {
     }
 }
 
+/// Searching across resource types at the root (RFC 7644 §3.4.3) is optional; clients search
+/// `/Users/.search` and `/Groups/.search` instead.
+pub(crate) async fn root_search(_scope: crate::DirectoryScope) -> Result<HttpResponse, ScimError> {
+    Err(ScimError::new(
+        StatusCode::NOT_IMPLEMENTED,
+        "Searching across resource types is not supported; use POST /Users/.search or /Groups/.search.",
+    ))
+}
+
 /// Any path under a base URL that names no SCIM endpoint.
 pub(crate) async fn unknown_endpoint(
     _scope: crate::DirectoryScope,

@@ -56,9 +56,9 @@ async fn create(
 ) -> Result<HttpResponse, ScimError> {
     let group = ValidGroup::from_request(parse_json(&body)?)?;
     let base = context.base_url(&scope.directory);
-    let store = context.store.clone();
+    let context = context.clone();
     let (stored, members) = web::block(move || {
-        write(&store, &scope.directory, |conn| {
+        write(&context, &scope.directory, |conn| {
             changes::create_group(conn, &scope.directory, group)
         })
     })
@@ -228,11 +228,11 @@ async fn update(
     id: String,
     change: impl FnOnce(&StoredGroup, &[String]) -> Result<ValidGroup, ScimError> + Send + 'static,
 ) -> Result<(StoredGroup, Vec<String>), ScimError> {
-    let store = context.store.clone();
+    let context = context.clone();
     let scope = scope.clone();
     let if_match = if_match(request);
     web::block(move || {
-        write(&store, &scope.directory, |conn| {
+        write(&context, &scope.directory, |conn| {
             let (previous, members) = load(conn, &scope, &id)?;
             check_if_match(if_match.as_deref(), previous.version)?;
             let group = change(&previous, &members)?;
@@ -249,10 +249,10 @@ async fn remove(
     id: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ScimError> {
     let (_, id) = id.into_inner();
-    let store = context.store.clone();
+    let context = context.clone();
     let if_match = if_match(&request);
     web::block(move || {
-        write(&store, &scope.directory, |conn| {
+        write(&context, &scope.directory, |conn| {
             let (stored, _) = load(conn, &scope, &id)?;
             check_if_match(if_match.as_deref(), stored.version)?;
             changes::delete_group(conn, &scope.directory, &stored)

@@ -15,9 +15,12 @@ pub mod resources;
 mod scim11;
 mod users;
 
+use std::sync::Arc;
+
 use actix_web::middleware::from_fn;
 use actix_web::web;
 use roster_store::Store;
+use tokio::sync::Notify;
 
 pub use auth::DirectoryScope;
 pub use error::ScimError;
@@ -32,6 +35,9 @@ pub struct ScimContext {
     pub public_url: String,
     /// The cap on SCIM requests in flight.
     pub in_flight: InFlight,
+    /// Signalled after every commit that wrote events, so the dispatcher delivers them at once
+    /// instead of at its next poll.
+    pub events_written: Arc<Notify>,
 }
 
 impl ScimContext {
@@ -53,6 +59,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
             .configure(discovery::configure)
             .configure(users::configure)
             .configure(groups::configure)
+            .route("/.search", web::post().to(error::root_search))
             .default_service(web::to(error::unknown_endpoint))
     };
     config

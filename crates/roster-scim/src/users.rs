@@ -6,8 +6,8 @@ use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 use roster_scim_engine::patch;
+use roster_store::AnyConnection;
 use roster_store::users::{self, GroupRef, StoredUser};
-use roster_store::{AnyConnection, Store};
 use serde_json::Value;
 
 use crate::body::{check_if_match, if_match, json_response, parse_json, resource_response};
@@ -64,9 +64,9 @@ async fn create(
 ) -> Result<HttpResponse, ScimError> {
     let user = ValidUser::from_request(parse_json(&body)?)?;
     let base = context.base_url(&scope.directory);
-    let store = context.store.clone();
+    let context = context.clone();
     let (stored, resource) = web::block(move || {
-        write(&store, &scope.directory, |conn| {
+        write(&context, &scope.directory, |conn| {
             let stored = changes::create_user(conn, &scope.directory, user)?;
             let resource = represent(conn, &stored, &base)?;
             Ok((stored, resource))
@@ -219,10 +219,10 @@ async fn update(
     change: impl FnOnce(&StoredUser) -> Result<ValidUser, ScimError> + Send + 'static,
 ) -> Result<HttpResponse, ScimError> {
     let base = context.base_url(&scope.directory);
-    let store: Store = context.store.clone();
+    let context = context.clone();
     let if_match = if_match(&request);
     let (stored, resource) = web::block(move || {
-        write(&store, &scope.directory, |conn| {
+        write(&context, &scope.directory, |conn| {
             let previous = load(conn, &scope, &id)?;
             check_if_match(if_match.as_deref(), previous.version)?;
             let user = change(&previous)?;
@@ -247,10 +247,10 @@ async fn remove(
     id: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ScimError> {
     let (_, id) = id.into_inner();
-    let store = context.store.clone();
+    let context = context.clone();
     let if_match = if_match(&request);
     web::block(move || {
-        write(&store, &scope.directory, |conn| {
+        write(&context, &scope.directory, |conn| {
             let stored = load(conn, &scope, &id)?;
             check_if_match(if_match.as_deref(), stored.version)?;
             changes::delete_user(conn, &scope.directory, &stored)

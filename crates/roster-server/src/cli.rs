@@ -2,12 +2,14 @@
 //! on failure they print a message on stderr and exit non-zero.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use roster_core::{DirectoryId, DirectoryType, Domain, OrganizationId, validate_name};
 use roster_store::organizations::NewOrganization;
 use roster_store::{Store, directories, organizations};
 use serde_json::{Value, json};
+use tokio::sync::Notify;
 
 use crate::config::{Config, Settings};
 use crate::{http, output, telemetry};
@@ -129,7 +131,7 @@ fn serve(config: &Config, workers: Option<usize>) -> Result<(), String> {
     actix_web::rt::System::new().block_on(async {
         let listener = std::net::TcpListener::bind(config.listen)
             .map_err(|error| format!("cannot listen on {}: {error}", config.listen))?;
-        let server = http::serve(listener, config, store, workers).map_err(|error| error.to_string())?;
+        let server = http::serve(listener, config, store, Arc::new(Notify::new()), workers).map_err(|error| error.to_string())?;
         tracing::info!(address = %config.listen, public_url = %config.public_url, database = %config.database_url, "roster is serving");
         let handle = server.handle();
         actix_web::rt::spawn(async move {

@@ -1,6 +1,7 @@
 //! The HTTP server: health endpoints, the protocol crates' routes, shared middleware.
 
 use std::net::TcpListener;
+use std::sync::Arc;
 
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
@@ -8,6 +9,7 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use roster_scim::{InFlight, ScimContext};
 use roster_store::Store;
 use serde_json::json;
+use tokio::sync::Notify;
 
 use crate::config::Config;
 use crate::request_id;
@@ -17,16 +19,20 @@ const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// Builds the server on an already bound listener (so callers, and tests binding port 0, know
 /// the address before building `ROSTER_PUBLIC_URL` from it). The server runs when awaited.
+///
+/// `events_written` is signalled after every commit that recorded events.
 pub fn serve(
     listener: TcpListener,
     config: &Config,
     store: Store,
+    events_written: Arc<Notify>,
     workers: usize,
 ) -> std::io::Result<Server> {
     let scim = web::Data::new(ScimContext {
         store: store.clone(),
         public_url: config.public_url.clone(),
         in_flight: InFlight::new(config.scim_max_in_flight),
+        events_written,
     });
     let store = web::Data::new(store);
     let server = HttpServer::new(move || {

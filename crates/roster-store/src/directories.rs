@@ -4,9 +4,10 @@
 use diesel::prelude::*;
 use roster_core::secret::token_matches;
 use roster_core::{
-    BearerToken, DirectoryId, DirectoryState, DirectoryType, OrganizationId, Timestamp,
+    BearerToken, DirectoryId, DirectoryState, DirectoryType, EventType, OrganizationId, Timestamp,
 };
 
+use crate::events;
 use crate::organizations::{self, corrupt};
 use crate::schema::directories;
 use crate::{AnyConnection, QueryError, QueryResult};
@@ -34,6 +35,32 @@ pub struct Directory {
     pub created_at: Timestamp,
     /// When it last changed.
     pub updated_at: Timestamp,
+}
+
+impl Directory {
+    /// The directory as `dsync.activated` and `dsync.deleted` carry it. Those events use the
+    /// legacy states (`active`, `deleted`), unlike the management API's `linked`/`unlinked`.
+    pub fn to_event_json(
+        &self,
+        legacy_state: &str,
+        domains: &[roster_core::Domain],
+    ) -> serde_json::Value {
+        serde_json::json!({
+            "object": "directory",
+            "id": self.id,
+            "organization_id": self.organization_id,
+            "type": self.directory_type,
+            "state": legacy_state,
+            "name": self.name,
+            "external_key": self.external_key,
+            "domains": domains
+                .iter()
+                .map(|domain| serde_json::json!({"object": "organization_domain", "domain": domain.as_str()}))
+                .collect::<Vec<_>>(),
+            "created_at": self.created_at.to_rfc3339(),
+            "updated_at": self.updated_at.to_rfc3339(),
+        })
+    }
 }
 
 /// Why a directory could not be created.
@@ -192,20 +219,45 @@ pub fn reset_token(
     Ok(find(conn, id)?.map(|directory| (directory, token)))
 }
 
-/// Marks the directory linked if it was unlinked; true when this call made the transition.
-pub fn mark_linked(conn: &mut AnyConnection, id: &DirectoryId, at: Timestamp) -> QueryResult<bool> {
-    let updated = diesel::update(
-        directories::table
-            .find(id.as_str())
-            .filter(directories::state.eq(DirectoryState::Unlinked.as_str())),
-    )
-    .set((
-        directories::state.eq(DirectoryState::Linked.as_str()),
-        directories::last_request_at.eq(at.as_millis()),
-        directories::updated_at.eq(at.as_millis()),
-    ))
-    .execute(conn)?;
-    Ok(updated == 1)
+/// Marks the directory linked if it was unlinked, and records `dsync.activated` with it; true
+/// when this call made the transition.
+pub fn activate(
+    conn: &mut AnyConnection,
+    directory: &Directory,
+    at: Timestamp,
+) -> QueryResult<bool> {
+    conn.write_transaction(|conn| {
+        let updated = diesel::update(
+            directories::table
+                .find(directory.id.as_str())
+                .filter(directories::state.eq(DirectoryState::Unlinked.as_str())),
+        )
+        .set((
+            directories::state.eq(DirectoryState::Linked.as_str()),
+            directories::last_request_at.eq(at.as_millis()),
+            directories::updated_at.eq(at.as_millis()),
+        ))
+        .execute(conn)?;
+        if updated == 0 {
+            return Ok(false);
+        }
+        let domains = organizations::find(conn, &directory.organization_id)?
+            .map(|organization| organization.domains)
+            .unwrap_or_default();
+        let mut linked = directory.clone();
+        linked.state = DirectoryState::Linked;
+        linked.updated_at = at;
+        let data = linked.to_event_json("active", &domains);
+        events::append(
+            conn,
+            &directory.id,
+            &directory.organization_id,
+            EventType::Activated,
+            &data,
+            at,
+        )?;
+        Ok(true)
+    })
 }
 
 /// Takes the directory's write lock for the rest of the transaction, so that one directory's
@@ -233,9 +285,26 @@ pub fn record_request(
         .map(drop)
 }
 
-/// Deletes a directory and, through foreign keys, everything provisioned into it.
-/// True if it existed.
+/// Deletes a directory and, through foreign keys, everything provisioned into it, recording
+/// `dsync.deleted` (and, as WorkOS does, no per-user or per-group events). False if there was
+/// no such directory.
 pub fn delete(conn: &mut AnyConnection, id: &DirectoryId) -> QueryResult<bool> {
-    let deleted = diesel::delete(directories::table.find(id.as_str())).execute(conn)?;
-    Ok(deleted == 1)
+    conn.write_transaction(|conn| {
+        lock_for_write(conn, id)?;
+        let Some(directory) = find(conn, id)? else {
+            return Ok(false);
+        };
+        let now = Timestamp::now();
+        let data = directory.to_event_json("deleted", &[]);
+        events::append(
+            conn,
+            id,
+            &directory.organization_id,
+            EventType::Deleted,
+            &data,
+            now,
+        )?;
+        diesel::delete(directories::table.find(id.as_str())).execute(conn)?;
+        Ok(true)
+    })
 }

@@ -26,6 +26,7 @@ fn info(
         mutability: match attribute.mutability {
             Mutability::ReadOnly => EngineMutability::ReadOnly,
             Mutability::ReadWrite => EngineMutability::ReadWrite,
+            Mutability::Immutable => EngineMutability::Immutable,
         },
     }
 }

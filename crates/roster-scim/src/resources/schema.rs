@@ -34,6 +34,9 @@ pub enum Mutability {
     ReadOnly,
     /// Set by clients.
     ReadWrite,
+    /// Set by clients when the value is added, never changed afterwards (RFC 7643 §8.7.1's
+    /// `members.value`).
+    Immutable,
 }
 
 /// One attribute definition.
@@ -51,6 +54,8 @@ pub struct Attribute {
     pub mutability: Mutability,
     /// Whether a resource must have it.
     pub required: bool,
+    /// The values the server recognises, when it restricts them.
+    pub canonical_values: &'static [&'static str],
     /// Sub-attributes of a complex attribute.
     pub sub_attributes: &'static [Attribute],
     /// What it holds, for `/Schemas`.
@@ -65,6 +70,7 @@ const fn string(name: &'static str, description: &'static str) -> Attribute {
         case_exact: false,
         mutability: Mutability::ReadWrite,
         required: false,
+        canonical_values: &[],
         sub_attributes: &[],
         description,
     }
@@ -106,6 +112,13 @@ const fn read_only(attribute: Attribute) -> Attribute {
 const fn case_exact(attribute: Attribute) -> Attribute {
     Attribute {
         case_exact: true,
+        ..attribute
+    }
+}
+
+const fn immutable(attribute: Attribute) -> Attribute {
+    Attribute {
+        mutability: Mutability::Immutable,
         ..attribute
     }
 }
@@ -162,11 +175,18 @@ const USER_GROUP: [Attribute; 4] = [
     read_only(string("type", "direct")),
 ];
 
+// RFC 7643 §8.7.1: a member is named by its id; its display name and URI are derived.
 const MEMBER: [Attribute; 4] = [
-    case_exact(string("value", "The member's id.")),
-    reference("$ref", "The member's URI."),
-    string("display", "The member's display name."),
-    string("type", "User."),
+    immutable(case_exact(string("value", "The member's id."))),
+    immutable(reference("$ref", "The member's URI.")),
+    read_only(string("display", "The member's display name.")),
+    Attribute {
+        canonical_values: &["User"],
+        ..immutable(string(
+            "type",
+            "The member's resource type: User (nested groups are not supported).",
+        ))
+    },
 ];
 
 const MANAGER: [Attribute; 3] = [
@@ -254,6 +274,7 @@ fn attribute_json(attribute: &Attribute) -> Value {
     let mutability = match attribute.mutability {
         Mutability::ReadOnly => "readOnly",
         Mutability::ReadWrite => "readWrite",
+        Mutability::Immutable => "immutable",
     };
     let mut value = json!({
         "name": attribute.name,
@@ -272,6 +293,9 @@ fn attribute_json(attribute: &Attribute) -> Value {
         } else {
             vec!["external"]
         });
+    }
+    if !attribute.canonical_values.is_empty() {
+        value["canonicalValues"] = json!(attribute.canonical_values);
     }
     if !attribute.sub_attributes.is_empty() {
         value["subAttributes"] = attribute

@@ -118,11 +118,21 @@ async fn resetting_a_token_invalidates_the_old_one_at_once() {
 async fn a_deleted_directory_no_longer_authenticates() {
     let server = TestServer::start().await;
     let tenant = server.tenant("okta", "acme.com").await;
+    let scim = crate::support::Scim::new(&tenant);
+    let user = scim
+        .post("/Users", &serde_json::json!({"userName": "a@acme.com"}))
+        .await;
+    assert_eq!(user.status, 201);
     let deleted = server
         .cli(&["directory", "delete", &tenant.directory_id])
         .await
         .json();
     assert_eq!(deleted["deleted"], true);
+    // As WorkOS does: the directory's deletion is one event, with no per-user events.
+    assert_eq!(
+        server.event_types(&tenant.directory_id),
+        ["dsync.activated", "dsync.user.created", "dsync.deleted"]
+    );
     let url = format!("{}/ServiceProviderConfig", tenant.scim_base_url);
     assert_eq!(
         get_with_token(&server, &url, Some(&tenant.token)).await.0,

@@ -156,6 +156,7 @@ async fn entra_provisioning_cycle() {
     assert_eq!(
         types,
         [
+            "dsync.activated",
             "dsync.user.created",
             "dsync.user.updated",
             "dsync.user.updated",
@@ -169,10 +170,10 @@ async fn entra_provisioning_cycle() {
     );
     let events = server.events(&tenant.directory_id);
     assert_eq!(
-        events[1].data["previous_attributes"],
+        events[2].data["previous_attributes"],
         json!({"last_name": "Smith", "custom_attributes": {"department": "Finance", "manager_id": null},
                "emails": [{"primary": true, "type": "work", "value": "Alice@contoso.com"}]})
     );
-    assert_eq!(events[1].data["custom_attributes"]["employee_number"], "42");
+    assert_eq!(events[2].data["custom_attributes"]["employee_number"], "42");
     server.stop().await;
 }

@@ -145,18 +145,22 @@ async fn okta_scim_two_catalogue_app_end_to_end() {
     assert_eq!(
         types,
         [
+            "dsync.activated",
             "dsync.user.created",
             "dsync.user.updated",
             "dsync.user.updated",
             "dsync.user.updated"
         ]
     );
+    assert_eq!(events[0].data["state"], "active");
+    assert_eq!(events[0].data["domains"][0]["domain"], "okta.local");
+    let events = &events[1..];
     assert_eq!(
         events
             .iter()
             .map(|event| event.sequence)
             .collect::<Vec<_>>(),
-        [1, 2, 3, 4]
+        [2, 3, 4, 5]
     );
     let created_event = &events[0].data;
     assert_eq!(created_event["object"], "directory_user");
@@ -499,6 +503,7 @@ async fn okta_scim_one_one_header_auth_app() {
     assert_eq!(
         types,
         [
+            "dsync.activated",
             "dsync.user.created",
             "dsync.user.updated",
             "dsync.group.created",

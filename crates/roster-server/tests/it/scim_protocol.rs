@@ -198,7 +198,7 @@ async fn bad_requests_get_scim_errors_and_change_nothing() {
     assert_eq!(scim.get(&format!("/Users/{id}")).await.status, 200);
     assert_eq!(
         server.event_types(&tenant.directory_id),
-        ["dsync.user.created"]
+        ["dsync.activated", "dsync.user.created"]
     );
     server.stop().await;
 }
@@ -485,7 +485,7 @@ async fn one_directory_cannot_see_or_touch_another() {
     let still = b.get(&format!("/Users/{their_id}")).await.body;
     assert_eq!(still["active"], Value::Null, "nothing of B's changed");
     assert_eq!(still["groups"][0]["value"], their_group_id);
-    assert!(server.event_types(&acme.directory_id).is_empty());
+    assert_eq!(server.event_types(&acme.directory_id), ["dsync.activated"]);
     server.stop().await;
 }
 
@@ -614,7 +614,11 @@ async fn overload_and_protocol_level_errors_are_scim_errors() {
         json!(created),
         "every 201 was stored, nothing else"
     );
-    assert_eq!(server.events(&tenant.directory_id).len(), created);
+    assert_eq!(
+        server.events(&tenant.directory_id).len(),
+        created + 1,
+        "activated, then one per user"
+    );
 
     let huge = json!({"userName": "big@acme.com", "nickName": "x".repeat(2 * 1024 * 1024)});
     let too_large = scim.post("/Users", &huge).await;

@@ -3,12 +3,14 @@
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::Command;
+use std::sync::Arc;
 
 use actix_web::dev::ServerHandle;
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use roster_server::config::{Config, LogFormat};
 use roster_store::{DatabaseUrl, Store};
 use serde_json::Value;
+use tokio::sync::Notify;
 
 /// The variable naming a PostgreSQL server to create per-test databases on; unset means SQLite.
 const TEST_DATABASE_URL: &str = "ROSTER_TEST_DATABASE_URL";
@@ -105,7 +107,14 @@ impl TestServer {
         adjust(&mut config);
         let store = Store::open(&config.database_url, config.database_pool_size).unwrap();
         store.migrate().unwrap();
-        let server = roster_server::http::serve(listener, &config, store.clone(), 1).unwrap();
+        let server = roster_server::http::serve(
+            listener,
+            &config,
+            store.clone(),
+            Arc::new(Notify::new()),
+            1,
+        )
+        .unwrap();
         let handle = server.handle();
         actix_web::rt::spawn(server);
         TestServer {
