@@ -6,10 +6,11 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use roster_core::{DirectoryId, DirectoryState, Timestamp};
 use roster_store::directories::{self, Directory};
 
+use crate::request_log::LoggedDirectory;
 use crate::{ScimContext, ScimError};
 
 /// How stale `last_request_at` may get before a request refreshes it. Writing it on every
@@ -29,44 +30,75 @@ impl FromRequest for DirectoryScope {
 
     fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         let context = request.app_data::<web::Data<ScimContext>>().cloned();
-        let directory_id = request.match_info().get("directory_id").map(str::to_owned);
+        let directory_id = request
+            .match_info()
+            .get("directory_id")
+            .and_then(|id| DirectoryId::parse(id).ok());
         let token = bearer_token(request);
+        let request = request.clone();
         Box::pin(async move {
             let context = context.ok_or_else(|| ScimError::internal(&"SCIM context missing"))?;
             // Unknown ids, wrong tokens and missing tokens are one answer, so a caller cannot
             // probe which directories exist.
-            let directory_id = directory_id
-                .and_then(|id| DirectoryId::parse(&id).ok())
-                .ok_or_else(ScimError::unauthorized)?;
-            let token = token.ok_or_else(ScimError::unauthorized)?;
-            let directory = web::block(move || -> Result<_, ScimError> {
-                let mut conn = context.store.connection()?;
-                let Some(mut directory) =
-                    directories::authenticate(&mut conn, &directory_id, &token)?
-                else {
-                    return Ok(None);
-                };
-                let now = Timestamp::now();
-                if directories::activate(&mut conn, &directory, now)? {
-                    tracing::info!(directory = %directory.id, "directory linked");
-                    directory.state = DirectoryState::Linked;
-                    directory.last_request_at = Some(now);
-                    context.events_written.notify_one();
-                } else if directory
-                    .last_request_at
-                    .is_none_or(|at| now.as_millis() - at.as_millis() > LAST_REQUEST_RESOLUTION_MS)
-                {
-                    directories::record_request(&mut conn, &directory.id, now)?;
-                    directory.last_request_at = Some(now);
+            let directory_id = directory_id.ok_or_else(ScimError::unauthorized)?;
+            let outcome =
+                web::block(move || authenticate(&context, &directory_id, token.as_deref()))
+                    .await??;
+            match outcome {
+                Outcome::Authenticated(directory) => {
+                    request
+                        .extensions_mut()
+                        .insert(LoggedDirectory(directory.id.to_string()));
+                    Ok(DirectoryScope { directory })
                 }
-                Ok(Some(directory))
-            })
-            .await??;
-            directory
-                .map(|directory| DirectoryScope { directory })
-                .ok_or_else(ScimError::unauthorized)
+                Outcome::Refused { directory_exists } => {
+                    // A failing "Test API Credentials" is exactly what the directory's request
+                    // log is for.
+                    if let Some(id) = directory_exists {
+                        request.extensions_mut().insert(LoggedDirectory(id));
+                    }
+                    Err(ScimError::unauthorized())
+                }
+            }
         })
     }
+}
+
+enum Outcome {
+    Authenticated(Directory),
+    Refused { directory_exists: Option<String> },
+}
+
+fn authenticate(
+    context: &ScimContext,
+    id: &DirectoryId,
+    token: Option<&str>,
+) -> Result<Outcome, ScimError> {
+    let mut conn = context.store.connection()?;
+    let authenticated = match token {
+        Some(token) => directories::authenticate(&mut conn, id, token)?,
+        None => None,
+    };
+    let Some(mut directory) = authenticated else {
+        let exists = directories::find(&mut conn, id)?.map(|directory| directory.id.to_string());
+        return Ok(Outcome::Refused {
+            directory_exists: exists,
+        });
+    };
+    let now = Timestamp::now();
+    if directories::activate(&mut conn, &directory, now)? {
+        tracing::info!(directory = %directory.id, "directory linked");
+        directory.state = DirectoryState::Linked;
+        directory.last_request_at = Some(now);
+        context.events_written.notify_one();
+    } else if directory
+        .last_request_at
+        .is_none_or(|at| now.as_millis() - at.as_millis() > LAST_REQUEST_RESOLUTION_MS)
+    {
+        directories::record_request(&mut conn, &directory.id, now)?;
+        directory.last_request_at = Some(now);
+    }
+    Ok(Outcome::Authenticated(directory))
 }
 
 /// The token from `Authorization: Bearer <token>`; the scheme is case-insensitive (RFC 6750).

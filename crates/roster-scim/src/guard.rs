@@ -1,18 +1,27 @@
 //! What wraps every SCIM request: a cap on requests in flight, answered with 429 and
-//! `Retry-After` (which Okta and Entra back off on) before queues and memory grow, and SCIM
-//! error bodies for the errors actix-web produces itself (413 for an oversized body, 405, …).
+//! `Retry-After` (which Okta and Entra back off on) before queues and memory grow; SCIM error
+//! bodies for the errors actix-web produces itself (413 for an oversized body, 405, …); and the
+//! entry in the directory's request log.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use std::time::Instant;
+
+use actix_web::HttpMessage;
 use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
+use actix_web::web::Bytes;
 use actix_web::{ResponseError, web};
+use roster_core::Timestamp;
+use roster_store::request_log::LoggedRequest;
+use ulid::Ulid;
 
 use crate::error::SCIM_CONTENT_TYPE;
+use crate::request_log::{LoggedDirectory, redact};
 use crate::{ScimContext, ScimError};
 
 /// Counts SCIM requests in flight against a maximum.
@@ -51,13 +60,13 @@ impl Drop for Ticket {
 const RETRY_AFTER_SECONDS: &str = "1";
 
 pub(crate) async fn guard(
-    request: ServiceRequest,
+    mut request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let limit = request
-        .app_data::<web::Data<ScimContext>>()
-        .map(|context| context.in_flight.clone());
-    let _ticket = match limit.map(|limit| limit.enter()) {
+    let started = Instant::now();
+    let received_at = Timestamp::now();
+    let context = request.app_data::<web::Data<ScimContext>>().cloned();
+    let _ticket = match context.as_ref().map(|context| context.in_flight.enter()) {
         Some(None) => {
             let mut response = ScimError::new(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -73,27 +82,57 @@ pub(crate) async fn guard(
         Some(Some(ticket)) => Some(ticket),
         None => None,
     };
-    let response = next.call(request).await?.map_into_boxed_body();
+    // The body is read here, within the configured size limit, so that it can be logged; the
+    // handler then reads the same bytes.
+    let body = match request.extract::<Bytes>().await {
+        Ok(body) => body,
+        Err(error) => {
+            let response = scim_error_for(error.error_response().status());
+            return Ok(request.into_response(response));
+        }
+    };
+    request.set_payload(Payload::from(body.clone()));
+    let method = request.method().to_string();
+    let path = match request.query_string() {
+        "" => request.path().to_owned(),
+        query => format!("{}?{query}", request.path()),
+    };
+
+    let mut response = next.call(request).await?.map_into_boxed_body();
     let status = response.status();
     let is_scim = response
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|value| value.as_bytes().starts_with(SCIM_CONTENT_TYPE.as_bytes()));
     if (status.is_client_error() || status.is_server_error()) && !is_scim {
-        let detail = match status {
-            StatusCode::PAYLOAD_TOO_LARGE => {
-                "The request body is larger than the server accepts.".to_owned()
-            }
-            StatusCode::METHOD_NOT_ALLOWED => {
-                "This endpoint does not support that HTTP method.".to_owned()
-            }
-            other => other
-                .canonical_reason()
-                .unwrap_or("Request failed")
-                .to_owned(),
-        };
-        let replacement = ScimError::new(status, detail).error_response();
-        return Ok(response.into_response(replacement));
+        response = response.into_response(scim_error_for(status));
+    }
+    let directory = response
+        .request()
+        .extensions()
+        .get::<LoggedDirectory>()
+        .cloned();
+    if let (Some(context), Some(LoggedDirectory(directory_id))) = (context, directory) {
+        context.request_log.record(LoggedRequest {
+            id: Ulid::generate().to_string(),
+            directory_id,
+            method,
+            path,
+            status: i64::from(status.as_u16()),
+            duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+            request_body: redact(&body),
+            created_at: received_at.as_millis(),
+        });
     }
     Ok(response)
+}
+
+/// A SCIM error body for a status that actix-web produced without one.
+fn scim_error_for(status: StatusCode) -> actix_web::HttpResponse {
+    let detail = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "The request body is larger than the server accepts.",
+        StatusCode::METHOD_NOT_ALLOWED => "This endpoint does not support that HTTP method.",
+        other => other.canonical_reason().unwrap_or("Request failed"),
+    };
+    ScimError::new(status, detail).error_response()
 }

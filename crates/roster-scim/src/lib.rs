@@ -11,6 +11,8 @@ mod filter_sql;
 mod groups;
 mod guard;
 mod list;
+pub mod maintenance;
+mod request_log;
 pub mod resources;
 mod scim11;
 mod users;
@@ -25,6 +27,7 @@ use tokio::sync::Notify;
 pub use auth::DirectoryScope;
 pub use error::ScimError;
 pub use guard::InFlight;
+pub use request_log::RequestLog;
 
 /// What the SCIM routes need from the server that mounts them.
 #[derive(Clone)]
@@ -38,6 +41,8 @@ pub struct ScimContext {
     /// Signalled after every commit that wrote events, so the dispatcher delivers them at once
     /// instead of at its next poll.
     pub events_written: Arc<Notify>,
+    /// Where each request's outcome is logged for its directory.
+    pub request_log: RequestLog,
 }
 
 impl ScimContext {

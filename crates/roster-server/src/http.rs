@@ -6,7 +6,7 @@ use std::sync::Arc;
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, HttpServer, web};
-use roster_scim::{InFlight, ScimContext};
+use roster_scim::{InFlight, RequestLog, ScimContext};
 use roster_store::Store;
 use serde_json::json;
 use tokio::sync::Notify;
@@ -33,6 +33,7 @@ pub fn serve(
         public_url: config.public_url.clone(),
         in_flight: InFlight::new(config.scim_max_in_flight),
         events_written,
+        request_log: RequestLog::start(store.clone()),
     });
     let store = web::Data::new(store);
     let server = HttpServer::new(move || {

@@ -260,6 +260,33 @@ pub fn activate(
     })
 }
 
+/// Directories that delete users after a period of inactivity.
+pub fn with_inactive_user_retention(conn: &mut AnyConnection) -> QueryResult<Vec<Directory>> {
+    directories::table
+        .filter(directories::inactive_user_retention_days.is_not_null())
+        .order(directories::id.asc())
+        .select(DirectoryRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(Directory::try_from)
+        .collect()
+}
+
+/// Sets how long inactive users are kept (`None`: forever). False if there is no such directory.
+pub fn set_inactive_user_retention(
+    conn: &mut AnyConnection,
+    id: &DirectoryId,
+    days: Option<i64>,
+) -> QueryResult<bool> {
+    let updated = diesel::update(directories::table.find(id.as_str()))
+        .set((
+            directories::inactive_user_retention_days.eq(days),
+            directories::updated_at.eq(Timestamp::now().as_millis()),
+        ))
+        .execute(conn)?;
+    Ok(updated == 1)
+}
+
 /// Takes the directory's write lock for the rest of the transaction, so that one directory's
 /// writers (a burst of PATCHes on one group, say) apply one after another against the state the
 /// previous one committed, while other directories proceed in parallel. SQLite's

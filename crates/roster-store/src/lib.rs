@@ -8,6 +8,7 @@ pub mod directories;
 pub mod events;
 pub mod groups;
 pub mod organizations;
+pub mod request_log;
 pub mod schema;
 pub mod sql;
 pub mod users;

@@ -108,6 +108,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    scim_requests (id) {
+        id -> Text,
+        directory_id -> Text,
+        method -> Text,
+        path -> Text,
+        status -> BigInt,
+        duration_ms -> BigInt,
+        request_body -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(directory_group_members -> directory_groups (group_id));
 diesel::joinable!(directory_group_members -> directory_users (user_id));
 
@@ -118,4 +131,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     directory_groups,
     directory_group_members,
     events,
+    scim_requests,
 );

@@ -249,6 +249,25 @@ pub fn find_many(
         .collect()
 }
 
+/// Up to `limit` of the directory's users deactivated at or before `cutoff`, oldest first.
+pub fn inactive_since(
+    conn: &mut AnyConnection,
+    directory: &DirectoryId,
+    cutoff: Timestamp,
+    limit: i64,
+) -> QueryResult<Vec<StoredUser>> {
+    directory_users::table
+        .filter(directory_users::directory_id.eq(directory.as_str()))
+        .filter(directory_users::deactivated_at.le(cutoff.as_millis()))
+        .order(directory_users::deactivated_at.asc())
+        .limit(limit)
+        .select(UserRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(StoredUser::try_from)
+        .collect()
+}
+
 /// The id of the directory's user with this user name (compared case-insensitively).
 pub fn id_by_user_name(
     conn: &mut AnyConnection,

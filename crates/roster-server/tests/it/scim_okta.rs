@@ -513,3 +513,83 @@ async fn okta_scim_one_one_header_auth_app() {
     );
     server.stop().await;
 }
+
+/// Okta never deletes users; a directory may promise to delete those that stay deactivated.
+#[actix_web::test]
+async fn users_inactive_past_the_directory_retention_are_deleted_with_an_event() {
+    use std::sync::Arc;
+
+    use roster_core::{DirectoryId, Timestamp};
+    use roster_scim::{InFlight, RequestLog, ScimContext, maintenance};
+
+    let server = TestServer::start().await;
+    let tenant = server.tenant("okta", "okta.local").await;
+    let okta = Scim::new(&tenant);
+    let mut ids = Vec::new();
+    for name in ["gone", "back", "here"] {
+        let created = okta
+            .post(
+                "/Users",
+                &okta_user(&format!("{name}@okta.local"), name, "X"),
+            )
+            .await;
+        ids.push(created.body["id"].as_str().unwrap().to_owned());
+    }
+    let set_active = |active: bool| {
+        json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "value": {"active": active}}]})
+    };
+    okta.patch(&format!("/Users/{}", ids[0]), &set_active(false))
+        .await;
+    okta.patch(&format!("/Users/{}", ids[1]), &set_active(false))
+        .await;
+    okta.patch(&format!("/Users/{}", ids[1]), &set_active(true))
+        .await;
+
+    let directory = DirectoryId::parse(&tenant.directory_id).unwrap();
+    let context = ScimContext {
+        store: server.store.clone(),
+        public_url: server.base_url.clone(),
+        in_flight: InFlight::new(8),
+        events_written: Arc::new(tokio::sync::Notify::new()),
+        request_log: RequestLog::start(server.store.clone()),
+    };
+    let day = 24 * 60 * 60 * 1000;
+    let now = Timestamp::now().as_millis();
+    assert_eq!(
+        maintenance::upkeep(&context, Timestamp::from_millis(now + 30 * day)).unwrap(),
+        0,
+        "retention is off by default"
+    );
+    {
+        let mut conn = server.store.connection().unwrap();
+        assert!(
+            roster_store::directories::set_inactive_user_retention(&mut conn, &directory, Some(14))
+                .unwrap()
+        );
+    }
+    assert_eq!(
+        maintenance::upkeep(&context, Timestamp::from_millis(now + 13 * day)).unwrap(),
+        0
+    );
+    assert_eq!(
+        maintenance::upkeep(&context, Timestamp::from_millis(now + 15 * day)).unwrap(),
+        1
+    );
+    assert_eq!(okta.get(&format!("/Users/{}", ids[0])).await.status, 404);
+    assert_eq!(
+        okta.get(&format!("/Users/{}", ids[1])).await.status,
+        200,
+        "reactivated users are kept"
+    );
+    assert_eq!(okta.get(&format!("/Users/{}", ids[2])).await.status, 200);
+    let events = server.events(&tenant.directory_id);
+    let last = events.last().unwrap();
+    assert_eq!(last.event_type.as_str(), "dsync.user.deleted");
+    assert_eq!(last.data["id"], ids[0].as_str());
+    assert_eq!(
+        maintenance::upkeep(&context, Timestamp::from_millis(now + 16 * day)).unwrap(),
+        0
+    );
+    server.stop().await;
+}

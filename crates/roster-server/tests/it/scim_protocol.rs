@@ -632,3 +632,87 @@ async fn overload_and_protocol_level_errors_are_scim_errors() {
     assert_eq!(not_allowed.body["status"], "405");
     server.stop().await;
 }
+
+#[actix_web::test]
+async fn every_request_to_a_directory_is_logged_for_its_admins_without_secrets() {
+    let server = TestServer::start().await;
+    let tenant = server.tenant("okta", "acme.com").await;
+    let scim = Scim::new(&tenant);
+    let wrong = Scim {
+        http: reqwest::Client::new(),
+        base: tenant.scim_base_url.clone(),
+        token: "roster_scim_wrong".into(),
+    };
+    assert_eq!(wrong.get("/Users?startIndex=1&count=2").await.status, 401);
+    let created = scim
+        .post(
+            "/Users",
+            &json!({"userName": "a@acme.com", "password": "hunter2"}),
+        )
+        .await;
+    assert_eq!(created.status, 201);
+    assert_eq!(
+        scim.post("/Users", &json!({"userName": "a@acme.com"}))
+            .await
+            .status,
+        409
+    );
+    let stranger = Scim {
+        http: reqwest::Client::new(),
+        base: format!(
+            "{}/scim/v2/directory_01M86HN94NZP0FDZK4YN1J1WR9",
+            server.base_url
+        ),
+        token: "x".into(),
+    };
+    assert_eq!(stranger.get("/Users").await.status, 401);
+
+    let directory = roster_core::DirectoryId::parse(&tenant.directory_id).unwrap();
+    let mut entries = Vec::new();
+    for _ in 0..100 {
+        let mut conn = server.store.connection().unwrap();
+        entries = roster_store::request_log::recent(&mut conn, &directory, None, 10).unwrap();
+        if entries.len() >= 3 {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let summary: Vec<(String, String, i64)> = entries
+        .iter()
+        .rev()
+        .map(|entry| {
+            (
+                entry.method.clone(),
+                entry
+                    .path
+                    .rsplit(&tenant.directory_id)
+                    .next()
+                    .unwrap()
+                    .to_owned(),
+                entry.status,
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (
+                "GET".to_owned(),
+                "/Users?startIndex=1&count=2".to_owned(),
+                401
+            ),
+            ("POST".to_owned(), "/Users".to_owned(), 201),
+            ("POST".to_owned(), "/Users".to_owned(), 409),
+        ]
+    );
+    let body = entries[1].request_body.as_deref().unwrap();
+    assert!(
+        body.contains("a@acme.com") && !body.contains("hunter2"),
+        "{body}"
+    );
+    let mut conn = server.store.connection().unwrap();
+    let conflicts =
+        roster_store::request_log::recent(&mut conn, &directory, Some(409), 10).unwrap();
+    assert_eq!(conflicts.len(), 1);
+    server.stop().await;
+}

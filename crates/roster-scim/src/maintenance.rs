@@ -1,0 +1,76 @@
+//! Periodic upkeep of provisioned data: deleting users that stayed inactive longer than their
+//! directory keeps them (some vendors promise "deleted within two weeks unless reactivated"),
+//! and pruning old request-log entries. Time is a parameter, so tests drive it.
+
+use std::time::Duration;
+
+use roster_core::Timestamp;
+use roster_store::{directories, request_log, users};
+
+use crate::changes::{self, write};
+use crate::{ScimContext, ScimError};
+
+/// Users deleted per directory and pass; the next pass takes the rest.
+const PURGE_BATCH: i64 = 500;
+/// How long request-log entries are kept at most.
+const REQUEST_LOG_DAYS: i64 = 30;
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// Runs [`upkeep`] every `period` until the process ends.
+pub async fn run(context: ScimContext, period: Duration) {
+    let mut ticker = tokio::time::interval(period);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        let context = context.clone();
+        match tokio::task::spawn_blocking(move || upkeep(&context, Timestamp::now())).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(purged)) => tracing::info!(
+                purged,
+                "deleted users past their directory's inactive-user retention"
+            ),
+            Ok(Err(error)) => tracing::warn!(%error, "upkeep failed; retrying at the next pass"),
+            Err(error) => tracing::warn!(%error, "upkeep task failed"),
+        }
+    }
+}
+
+/// One pass at time `now`; returns how many users were deleted. Each user is deleted in its own
+/// transaction with its `dsync.user.deleted` event, after checking it is still inactive.
+pub fn upkeep(context: &ScimContext, now: Timestamp) -> Result<usize, ScimError> {
+    let mut purged = 0;
+    let candidates = {
+        let mut conn = context.store.connection()?;
+        request_log::prune_before(
+            &mut conn,
+            Timestamp::from_millis(now.as_millis() - REQUEST_LOG_DAYS * DAY_MS),
+        )?;
+        let mut candidates = Vec::new();
+        for directory in directories::with_inactive_user_retention(&mut conn)? {
+            let days = directory
+                .inactive_user_retention_days
+                .unwrap_or(i64::MAX / DAY_MS);
+            let cutoff =
+                Timestamp::from_millis(now.as_millis().saturating_sub(days.saturating_mul(DAY_MS)));
+            let stale = users::inactive_since(&mut conn, &directory.id, cutoff, PURGE_BATCH)?;
+            candidates.push((directory, cutoff, stale));
+        }
+        candidates
+    };
+    for (directory, cutoff, stale) in candidates {
+        for user in stale {
+            let deleted = write(context, &directory, |conn| {
+                let Some(current) = users::find(conn, &directory.id, user.user.id.as_str())? else {
+                    return Ok(false);
+                };
+                if current.deactivated_at.is_none_or(|at| at > cutoff) {
+                    return Ok(false);
+                }
+                changes::delete_user(conn, &directory, &current)?;
+                Ok(true)
+            })?;
+            purged += usize::from(deleted);
+        }
+    }
+    Ok(purged)
+}
