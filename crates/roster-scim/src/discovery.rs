@@ -48,11 +48,7 @@ async fn service_provider_config(
 }
 
 async fn schemas(scope: DirectoryScope, context: web::Data<ScimContext>) -> HttpResponse {
-    let documents = schema_documents(&context.base_url(&scope.directory));
-    scim_json(
-        StatusCode::OK,
-        &list_response(documents.len() as i64, 1, documents),
-    )
+    all(schema_documents(&context.base_url(&scope.directory)))
 }
 
 async fn schema(
@@ -61,23 +57,15 @@ async fn schema(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ScimError> {
     let (_, id) = path.into_inner();
-    schema_documents(&context.base_url(&scope.directory))
-        .into_iter()
-        .find(|document| {
-            document["id"]
-                .as_str()
-                .is_some_and(|known| known.eq_ignore_ascii_case(&id))
-        })
-        .map(|document| scim_json(StatusCode::OK, &document))
-        .ok_or_else(|| ScimError::not_found(format!("No schema has the id {id}.")))
+    one(
+        schema_documents(&context.base_url(&scope.directory)),
+        &id,
+        "schema",
+    )
 }
 
 async fn resource_types(scope: DirectoryScope, context: web::Data<ScimContext>) -> HttpResponse {
-    let documents = resource_type_documents(&context.base_url(&scope.directory));
-    scim_json(
-        StatusCode::OK,
-        &list_response(documents.len() as i64, 1, documents),
-    )
+    all(resource_type_documents(&context.base_url(&scope.directory)))
 }
 
 async fn resource_type(
@@ -86,15 +74,29 @@ async fn resource_type(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ScimError> {
     let (_, id) = path.into_inner();
-    resource_type_documents(&context.base_url(&scope.directory))
+    one(
+        resource_type_documents(&context.base_url(&scope.directory)),
+        &id,
+        "resource type",
+    )
+}
+
+fn all(documents: Vec<Value>) -> HttpResponse {
+    let total = i64::try_from(documents.len()).unwrap_or(i64::MAX);
+    scim_json(StatusCode::OK, &list_response(total, 1, documents))
+}
+
+/// The document whose `id` is `id` (ignoring case: schema URNs are case-insensitive).
+fn one(documents: Vec<Value>, id: &str, kind: &str) -> Result<HttpResponse, ScimError> {
+    documents
         .into_iter()
         .find(|document| {
             document["id"]
                 .as_str()
-                .is_some_and(|known| known.eq_ignore_ascii_case(&id))
+                .is_some_and(|known| known.eq_ignore_ascii_case(id))
         })
         .map(|document| scim_json(StatusCode::OK, &document))
-        .ok_or_else(|| ScimError::not_found(format!("No resource type has the id {id}.")))
+        .ok_or_else(|| ScimError::not_found(format!("No {kind} has the id {id}.")))
 }
 
 fn service_provider_config_document(base: &str) -> Value {

@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::directories::Directory;
 use crate::organizations::corrupt;
 use crate::schema::{directory_group_members, directory_groups};
-use crate::sql::{self, Fragment, SqlValue, Total};
+use crate::sql::{self, Fragment};
 use crate::{AnyConnection, QueryResult};
 
 /// A stored group with its version (the SCIM ETag).
@@ -177,36 +177,17 @@ pub fn search(
     offset: i64,
     limit: i64,
 ) -> QueryResult<(i64, Vec<StoredGroup>)> {
-    let mut condition = Fragment::new();
-    condition
-        .sql(" FROM directory_groups g WHERE g.directory_id = ")
-        .bind(SqlValue::Text(directory.to_string()));
-    if let Some(filter) = filter {
-        condition.sql(" AND (").append(filter).sql(")");
-    }
-    let mut count = Fragment::new();
-    count
-        .sql("SELECT COUNT(*) AS total")
-        .append(condition.clone());
-    let total = sql::load::<Total>(conn, &count)?
-        .first()
-        .map_or(0, |row| row.total);
-    if limit == 0 || total <= offset {
-        return Ok((total, Vec::new()));
-    }
-    let mut page = Fragment::new();
-    page.sql("SELECT g.*")
-        .append(condition)
-        .sql(" ORDER BY g.id LIMIT ")
-        .bind(SqlValue::BigInt(limit))
-        .sql(" OFFSET ")
-        .bind(SqlValue::BigInt(offset));
-    let rows = sql::load::<GroupRow>(conn, &page)?;
-    let groups = rows
+    let scope = sql::Scope {
+        table: "directory_groups",
+        alias: "g",
+        directory,
+    };
+    let (total, rows) = sql::page::<GroupRow>(conn, &scope, filter, offset, limit)?;
+    let found = rows
         .into_iter()
         .map(StoredGroup::try_from)
         .collect::<QueryResult<Vec<_>>>()?;
-    Ok((total, groups))
+    Ok((total, found))
 }
 
 /// The members of each of `group_ids`, as `(group_id, user_id)` pairs in a stable order.

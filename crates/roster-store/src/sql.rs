@@ -110,11 +110,63 @@ where
     }
 }
 
-/// A `COUNT(*) AS total` row.
 #[derive(diesel::QueryableByName)]
-pub(crate) struct Total {
+struct Total {
     #[diesel(sql_type = BigInt)]
-    pub(crate) total: i64,
+    total: i64,
+}
+
+/// The rows of one directory in one table, under an alias that filters refer to.
+pub(crate) struct Scope<'a> {
+    pub(crate) table: &'static str,
+    pub(crate) alias: &'static str,
+    pub(crate) directory: &'a roster_core::DirectoryId,
+}
+
+/// A page of a directory's rows matching `filter`, in id order (which is creation order), with
+/// the total number of matches.
+pub(crate) fn page<T>(
+    conn: &mut AnyConnection,
+    scope: &Scope<'_>,
+    filter: Option<Fragment>,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<(i64, Vec<T>)>
+where
+    T: diesel::QueryableByName<Pg> + diesel::QueryableByName<Sqlite> + 'static,
+{
+    let Scope {
+        table,
+        alias,
+        directory,
+    } = scope;
+    let mut condition = Fragment::new();
+    condition
+        .sql(&format!(
+            " FROM {table} {alias} WHERE {alias}.directory_id = "
+        ))
+        .bind(SqlValue::Text(directory.to_string()));
+    if let Some(filter) = filter {
+        condition.sql(" AND (").append(filter).sql(")");
+    }
+    let mut count = Fragment::new();
+    count
+        .sql("SELECT COUNT(*) AS total")
+        .append(condition.clone());
+    let total = load::<Total>(conn, &count)?
+        .first()
+        .map_or(0, |row| row.total);
+    if limit == 0 || total <= offset {
+        return Ok((total, Vec::new()));
+    }
+    let mut page = Fragment::new();
+    page.sql(&format!("SELECT {alias}.*"))
+        .append(condition)
+        .sql(&format!(" ORDER BY {alias}.id LIMIT "))
+        .bind(SqlValue::BigInt(limit))
+        .sql(" OFFSET ")
+        .bind(SqlValue::BigInt(offset));
+    Ok((total, load::<T>(conn, &page)?))
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use crate::organizations::corrupt;
 use crate::schema::{
     directory_group_members, directory_groups, directory_user_emails, directory_users,
 };
-use crate::sql::{self, Fragment, SqlValue, Total};
+use crate::sql::{self, Fragment};
 use crate::{AnyConnection, QueryResult};
 
 /// A stored user with what optimistic concurrency and retention need.
@@ -315,36 +315,17 @@ pub fn search(
     offset: i64,
     limit: i64,
 ) -> QueryResult<(i64, Vec<StoredUser>)> {
-    let mut condition = Fragment::new();
-    condition
-        .sql(" FROM directory_users u WHERE u.directory_id = ")
-        .bind(SqlValue::Text(directory.to_string()));
-    if let Some(filter) = filter {
-        condition.sql(" AND (").append(filter).sql(")");
-    }
-    let mut count = Fragment::new();
-    count
-        .sql("SELECT COUNT(*) AS total")
-        .append(condition.clone());
-    let total = sql::load::<Total>(conn, &count)?
-        .first()
-        .map_or(0, |row| row.total);
-    if limit == 0 || total <= offset {
-        return Ok((total, Vec::new()));
-    }
-    let mut page = Fragment::new();
-    page.sql("SELECT u.*")
-        .append(condition)
-        .sql(" ORDER BY u.id LIMIT ")
-        .bind(SqlValue::BigInt(limit))
-        .sql(" OFFSET ")
-        .bind(SqlValue::BigInt(offset));
-    let rows = sql::load::<UserRow>(conn, &page)?;
-    let users = rows
+    let scope = sql::Scope {
+        table: "directory_users",
+        alias: "u",
+        directory,
+    };
+    let (total, rows) = sql::page::<UserRow>(conn, &scope, filter, offset, limit)?;
+    let found = rows
         .into_iter()
         .map(StoredUser::try_from)
         .collect::<QueryResult<Vec<_>>>()?;
-    Ok((total, users))
+    Ok((total, found))
 }
 
 /// A user's group, for the SCIM `groups` attribute.
