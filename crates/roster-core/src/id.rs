@@ -114,6 +114,18 @@ prefixed_id!(
     /// A `dsync.*` event.
     EventId, "event", "event"
 );
+prefixed_id!(
+    /// A management API key.
+    ApiKeyId, "key", "API key"
+);
+prefixed_id!(
+    /// A webhook endpoint: a URL that receives events, with its signing secret.
+    WebhookEndpointId, "we", "webhook endpoint"
+);
+prefixed_id!(
+    /// One event's delivery to one webhook endpoint, across all its attempts.
+    WebhookDeliveryId, "wd", "webhook delivery"
+);
 
 #[cfg(test)]
 mod tests {

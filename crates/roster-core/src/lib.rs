@@ -15,7 +15,9 @@ pub use directory_user::{
     DirectoryGroup, DirectoryUser, ProfileEmail, UserProfile, UserState, case_key,
 };
 pub use event::EventType;
-pub use id::{DirectoryGroupId, DirectoryId, DirectoryUserId, EventId, IdError, OrganizationId};
+pub use id::{
+    ApiKeyId, DirectoryGroupId, DirectoryId, DirectoryUserId, EventId, IdError, OrganizationId,
+};
 pub use organization::{Domain, DomainError, NameError, validate_name};
 pub use secret::BearerToken;
 pub use time::Timestamp;

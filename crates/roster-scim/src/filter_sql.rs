@@ -13,7 +13,7 @@
 use roster_core::{Timestamp, case_key};
 use roster_scim_engine::filter::{AttrPath, CompValue, CompareOp, Filter};
 use roster_store::Backend;
-use roster_store::sql::{Fragment, SqlValue};
+use roster_store::sql::{Fragment, SqlValue, like_escape};
 
 use crate::ScimError;
 use crate::resources::document::ResourceSchema;
@@ -623,17 +623,6 @@ fn wrap(escaped: &str, wildcard: &str, prefix: bool, suffix: bool) -> String {
         if prefix { wildcard } else { "" },
         if suffix { wildcard } else { "" }
     )
-}
-
-fn like_escape(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for character in value.chars() {
-        if matches!(character, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(character);
-    }
-    out
 }
 
 fn glob_escape(value: &str) -> String {

@@ -4,13 +4,15 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::{Parser, Subcommand};
-use roster_core::{DirectoryId, DirectoryType, Domain, OrganizationId, validate_name};
+use clap::{ArgGroup, Parser, Subcommand};
+use roster_core::{DirectoryId, DirectoryType, Domain, OrganizationId, Timestamp, validate_name};
+use roster_events::{Clock, Dispatcher, DispatcherConfig, admin};
 use roster_store::organizations::NewOrganization;
 use roster_store::{Store, directories, organizations};
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
+use crate::api_key_commands::{self, ApiKeyCommand};
 use crate::config::{Config, Settings};
 use crate::{http, output, telemetry};
 
@@ -32,6 +34,9 @@ enum Command {
         #[arg(long, env = "ROSTER_WORKERS")]
         workers: Option<usize>,
     },
+    /// Deliver webhooks without serving HTTP (`roster serve` delivers them too). Several may
+    /// share one PostgreSQL database; on SQLite, run one.
+    Worker,
     /// Apply pending database migrations.
     Migrate,
     /// Manage organizations.
@@ -40,6 +45,77 @@ enum Command {
     /// Manage directories.
     #[command(subcommand)]
     Directory(DirectoryCommand),
+    /// Manage webhook endpoints and their deliveries.
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
+    /// Manage keys for the management API.
+    #[command(subcommand, name = "api-key")]
+    ApiKey(ApiKeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum WebhookCommand {
+    /// Register an endpoint and print its signing secret (shown only now).
+    Create {
+        /// Where events are POSTed.
+        #[arg(long)]
+        url: String,
+        /// Event types it receives, comma-separated (default: all).
+        #[arg(long)]
+        events: Option<String>,
+        /// Only this organization's events (`org_…`).
+        #[arg(long)]
+        organization: Option<String>,
+    },
+    /// List endpoints (without secrets).
+    List,
+    /// Delete an endpoint with its deliveries.
+    Delete {
+        /// `we_…`
+        endpoint_id: String,
+    },
+    /// Enable an endpoint (after it was disabled for failing); its waiting deliveries resume.
+    Enable {
+        /// `we_…`
+        endpoint_id: String,
+    },
+    /// Disable an endpoint; its deliveries wait until it is enabled.
+    Disable {
+        /// `we_…`
+        endpoint_id: String,
+    },
+    /// Replace an endpoint's secret and print the new one (shown only now).
+    RotateSecret {
+        /// `we_…`
+        endpoint_id: String,
+        /// Hours during which the old secret also signs (in `webhook-signature`); 0 ends it now.
+        #[arg(long, default_value_t = 24)]
+        overlap_hours: u32,
+    },
+    /// List deliveries, newest first, with their attempts.
+    Deliveries {
+        /// Only this endpoint's (`we_…`).
+        #[arg(long)]
+        endpoint: Option<String>,
+        /// Only this event's (`event_…`).
+        #[arg(long)]
+        event: Option<String>,
+        /// Only those pending, delivered or failed.
+        #[arg(long)]
+        status: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+    },
+    /// Queue an event again (same event id), or every failed delivery since a time.
+    #[command(group(ArgGroup::new("which").required(true).args(["event_id", "failed_since"])))]
+    Redeliver {
+        /// `event_…`
+        event_id: Option<String>,
+        /// Every failed delivery of an event created at or after this RFC 3339 time.
+        #[arg(long)]
+        failed_since: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -86,6 +162,14 @@ enum DirectoryCommand {
         /// `directory_…`
         directory_id: String,
     },
+    /// Change a directory's settings.
+    Update {
+        /// `directory_…`
+        directory_id: String,
+        /// Delete users that stay deactivated this many days, or `keep` them (the default).
+        #[arg(long, value_name = "DAYS|keep")]
+        inactive_user_retention_days: String,
+    },
     /// Delete a directory and everything provisioned into it.
     Delete {
         /// `directory_…`
@@ -103,9 +187,18 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let webhooks = match cli.settings.webhooks.validate() {
+        Ok(webhooks) => webhooks,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
     telemetry::init(config.log_format);
+    roster_events::install_crypto_provider();
     let outcome = match cli.command {
-        Command::Serve { workers } => serve(&config, workers),
+        Command::Serve { workers } => serve(&config, webhooks, workers),
+        Command::Worker => worker(&config, webhooks),
         command => administer(&config, command).map(|value| println!("{value}")),
     };
     match outcome {
@@ -124,14 +217,23 @@ fn open_store(config: &Config) -> Result<Store, String> {
     Ok(store)
 }
 
-fn serve(config: &Config, workers: Option<usize>) -> Result<(), String> {
+fn serve(
+    config: &Config,
+    webhooks: DispatcherConfig,
+    workers: Option<usize>,
+) -> Result<(), String> {
     let store = open_store(config)?;
     let workers =
         workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
     actix_web::rt::System::new().block_on(async {
         let listener = std::net::TcpListener::bind(config.listen)
             .map_err(|error| format!("cannot listen on {}: {error}", config.listen))?;
-        let server = http::serve(listener, config, store, Arc::new(Notify::new()), workers).map_err(|error| error.to_string())?;
+        // SCIM writes signal it after each commit; the dispatcher waits on it.
+        let events_written = Arc::new(Notify::new());
+        let dispatcher = Dispatcher::new(store.clone(), events_written.clone(), webhooks, Clock::system())
+            .map_err(|error| error.to_string())?
+            .spawn();
+        let server = http::serve(listener, config, store, events_written, workers).map_err(|error| error.to_string())?;
         tracing::info!(address = %config.listen, public_url = %config.public_url, database = %config.database_url, "roster is serving");
         let handle = server.handle();
         actix_web::rt::spawn(async move {
@@ -139,7 +241,24 @@ fn serve(config: &Config, workers: Option<usize>) -> Result<(), String> {
             tracing::info!("shutting down: finishing requests in flight");
             handle.stop(true).await;
         });
-        server.await.map_err(|error| error.to_string())
+        let served = server.await.map_err(|error| error.to_string());
+        dispatcher.shutdown().await;
+        served
+    })
+}
+
+fn worker(config: &Config, webhooks: DispatcherConfig) -> Result<(), String> {
+    let store = open_store(config)?;
+    actix_web::rt::System::new().block_on(async {
+        // Nothing in this process writes events: the dispatcher finds them by polling.
+        let dispatcher = Dispatcher::new(store, Arc::new(Notify::new()), webhooks, Clock::system())
+            .map_err(|error| error.to_string())?
+            .spawn();
+        tracing::info!(database = %config.database_url, owner = dispatcher.owner(), "roster is delivering webhooks");
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing deliveries in flight");
+        dispatcher.shutdown().await;
+        Ok(())
     })
 }
 
@@ -244,6 +363,29 @@ fn administer(config: &Config, command: Command) -> Result<Value, String> {
                 Some(&token),
             ))
         }
+        Command::Directory(DirectoryCommand::Update {
+            directory_id,
+            inactive_user_retention_days,
+        }) => {
+            let id = DirectoryId::parse(&directory_id).map_err(|e| e.to_string())?;
+            let days = match inactive_user_retention_days.trim() {
+                "keep" => None,
+                days => Some(days.parse::<i64>().ok().filter(|days| (1..=3650).contains(days)).ok_or_else(|| {
+                    format!("--inactive-user-retention-days must be a number of days from 1 to 3650, or `keep`, not `{days}`")
+                })?),
+            };
+            if !directories::set_inactive_user_retention(conn, &id, days)
+                .map_err(|e| e.to_string())?
+            {
+                return Err(format!("no directory has the id {id}"));
+            }
+            let directory = directories::find(conn, &id)
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("no directory has the id {id}"))?;
+            let mut value = output::directory(&directory, &config.public_url, None);
+            value["inactive_user_retention_days"] = json!(directory.inactive_user_retention_days);
+            Ok(value)
+        }
         Command::Directory(DirectoryCommand::Delete { directory_id }) => {
             let id = DirectoryId::parse(&directory_id).map_err(|e| e.to_string())?;
             if !directories::delete(conn, &id).map_err(|e| e.to_string())? {
@@ -251,6 +393,54 @@ fn administer(config: &Config, command: Command) -> Result<Value, String> {
             }
             Ok(json!({"object": "directory", "id": id, "deleted": true}))
         }
-        Command::Serve { .. } | Command::Migrate => Err("not an administration command".to_owned()),
+        Command::Webhook(command) => webhook(conn, command).map_err(|e| e.to_string()),
+        Command::ApiKey(command) => api_key_commands::run(conn, command),
+        Command::Serve { .. } | Command::Worker | Command::Migrate => {
+            Err("not an administration command".to_owned())
+        }
+    }
+}
+
+fn webhook(
+    conn: &mut roster_store::AnyConnection,
+    command: WebhookCommand,
+) -> Result<Value, admin::AdminError> {
+    match command {
+        WebhookCommand::Create {
+            url,
+            events,
+            organization,
+        } => admin::create_endpoint(conn, &url, events.as_deref(), organization.as_deref()),
+        WebhookCommand::List => admin::list_endpoints(conn),
+        WebhookCommand::Delete { endpoint_id } => admin::delete_endpoint(conn, &endpoint_id),
+        WebhookCommand::Enable { endpoint_id } => admin::set_enabled(conn, &endpoint_id, true),
+        WebhookCommand::Disable { endpoint_id } => admin::set_enabled(conn, &endpoint_id, false),
+        WebhookCommand::RotateSecret {
+            endpoint_id,
+            overlap_hours,
+        } => admin::rotate_secret(conn, &endpoint_id, overlap_hours, Timestamp::now()),
+        WebhookCommand::Deliveries {
+            endpoint,
+            event,
+            status,
+            limit,
+        } => admin::list_deliveries(
+            conn,
+            endpoint.as_deref(),
+            event.as_deref(),
+            status.as_deref(),
+            limit,
+        ),
+        WebhookCommand::Redeliver {
+            event_id: Some(event_id),
+            ..
+        } => admin::redeliver_event(conn, &event_id, Timestamp::now()),
+        WebhookCommand::Redeliver {
+            failed_since: Some(since),
+            ..
+        } => admin::redeliver_failed_since(conn, &since, Timestamp::now()),
+        WebhookCommand::Redeliver { .. } => Err(admin::AdminError::Invalid(
+            "name an event id or --failed-since TIME".to_owned(),
+        )),
     }
 }

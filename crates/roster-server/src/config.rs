@@ -3,7 +3,10 @@
 
 use std::net::SocketAddr;
 
-use clap::{Args, ValueEnum};
+use clap::builder::BoolishValueParser;
+use clap::{ArgAction, Args, ValueEnum};
+use roster_events::DispatcherConfig;
+use roster_events::schedule::{RetrySchedule, parse_duration};
 use roster_store::DatabaseUrl;
 
 /// Settings shared by every subcommand, as the user gave them.
@@ -53,6 +56,142 @@ pub struct Settings {
     /// Log format on stderr.
     #[arg(long, global = true, env = "ROSTER_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+
+    /// Webhook delivery and event retention.
+    #[command(flatten)]
+    pub webhooks: WebhookSettings,
+}
+
+/// How webhooks are delivered (`roster serve`, `roster worker`), as the user gave it.
+#[derive(Debug, Clone, Args)]
+pub struct WebhookSettings {
+    /// Delays between a failed delivery's attempts, comma-separated; after the last, the
+    /// delivery is marked failed.
+    #[arg(
+        long,
+        global = true,
+        env = "ROSTER_WEBHOOK_RETRY_SCHEDULE",
+        default_value = "5s,5m,30m,2h,5h,10h,10h"
+    )]
+    pub webhook_retry_schedule: String,
+
+    /// How long one delivery attempt may take.
+    #[arg(
+        long,
+        global = true,
+        env = "ROSTER_WEBHOOK_TIMEOUT",
+        default_value = "15s"
+    )]
+    pub webhook_timeout: String,
+
+    /// How often the dispatcher looks for work when nothing wakes it (events written by another
+    /// process, e.g. the CLI or another instance).
+    #[arg(
+        long,
+        global = true,
+        env = "ROSTER_WEBHOOK_POLL_INTERVAL",
+        default_value = "1s"
+    )]
+    pub webhook_poll_interval: String,
+
+    /// Delivery attempts in flight to one endpoint at once.
+    #[arg(
+        long,
+        global = true,
+        env = "ROSTER_WEBHOOK_ENDPOINT_CONCURRENCY",
+        default_value_t = 4
+    )]
+    pub webhook_endpoint_concurrency: usize,
+
+    /// Delivery attempts in flight in all, per process.
+    #[arg(
+        long,
+        global = true,
+        env = "ROSTER_WEBHOOK_MAX_IN_FLIGHT",
+        default_value_t = 64
+    )]
+    pub webhook_max_in_flight: usize,
+
+    /// An endpoint whose every attempt failed for this long is disabled.
+    #[arg(
+        long,
+        global = true,
+        env = "ROSTER_WEBHOOK_DISABLE_AFTER",
+        default_value = "3d"
+    )]
+    pub webhook_disable_after: String,
+
+    /// Allow deliveries to loopback, private, link-local and unique-local addresses.
+    #[arg(
+        long,
+        global = true,
+        env = "ROSTER_WEBHOOK_ALLOW_PRIVATE",
+        default_value_t = false,
+        action = ArgAction::Set,
+        value_parser = BoolishValueParser::new()
+    )]
+    pub webhook_allow_private: bool,
+
+    /// Days events (and their deliveries) are kept.
+    #[arg(
+        long,
+        global = true,
+        env = "ROSTER_EVENT_RETENTION_DAYS",
+        default_value_t = 30
+    )]
+    pub event_retention_days: u32,
+}
+
+impl WebhookSettings {
+    /// Checks every webhook setting.
+    pub fn validate(&self) -> Result<DispatcherConfig, ConfigError> {
+        let setting = |setting: &'static str| {
+            move |message: String| ConfigError::Webhook { setting, message }
+        };
+        let positive = |name: &'static str, value: usize| {
+            if value == 0 {
+                Err(setting(name)("must be at least 1".to_owned()))
+            } else {
+                Ok(value)
+            }
+        };
+        let timeout =
+            parse_duration(&self.webhook_timeout).map_err(setting("ROSTER_WEBHOOK_TIMEOUT"))?;
+        if timeout.is_zero() {
+            return Err(setting("ROSTER_WEBHOOK_TIMEOUT")(
+                "must be longer than 0".to_owned(),
+            ));
+        }
+        let poll_interval = parse_duration(&self.webhook_poll_interval)
+            .map_err(setting("ROSTER_WEBHOOK_POLL_INTERVAL"))?;
+        if poll_interval.is_zero() {
+            return Err(setting("ROSTER_WEBHOOK_POLL_INTERVAL")(
+                "must be longer than 0".to_owned(),
+            ));
+        }
+        if self.event_retention_days == 0 {
+            return Err(setting("ROSTER_EVENT_RETENTION_DAYS")(
+                "must be at least 1".to_owned(),
+            ));
+        }
+        Ok(DispatcherConfig {
+            retry_schedule: RetrySchedule::parse(&self.webhook_retry_schedule)
+                .map_err(setting("ROSTER_WEBHOOK_RETRY_SCHEDULE"))?,
+            timeout,
+            poll_interval,
+            endpoint_concurrency: positive(
+                "ROSTER_WEBHOOK_ENDPOINT_CONCURRENCY",
+                self.webhook_endpoint_concurrency,
+            )?,
+            max_in_flight: positive("ROSTER_WEBHOOK_MAX_IN_FLIGHT", self.webhook_max_in_flight)?,
+            disable_after: parse_duration(&self.webhook_disable_after)
+                .map_err(setting("ROSTER_WEBHOOK_DISABLE_AFTER"))?,
+            allow_private: self.webhook_allow_private,
+            event_retention: std::time::Duration::from_secs(
+                u64::from(self.event_retention_days) * 86400,
+            ),
+        })
+    }
 }
 
 /// How logs are written.
@@ -105,6 +244,14 @@ pub enum ConfigError {
     /// `ROSTER_DATABASE_POOL_SIZE`.
     #[error("ROSTER_DATABASE_POOL_SIZE: must be between 1 and 1000, not {0}")]
     PoolSize(u32),
+    /// One of the `ROSTER_WEBHOOK_*` settings or `ROSTER_EVENT_RETENTION_DAYS`.
+    #[error("{setting}: {message}")]
+    Webhook {
+        /// Which.
+        setting: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
 }
 
 impl Settings {
@@ -164,7 +311,46 @@ mod tests {
             public_url: None,
             log_format: LogFormat::Text,
             scim_max_in_flight: 256,
+            webhooks: WebhookSettings {
+                webhook_retry_schedule: "5s,5m,30m,2h,5h,10h,10h".into(),
+                webhook_timeout: "15s".into(),
+                webhook_poll_interval: "1s".into(),
+                webhook_endpoint_concurrency: 4,
+                webhook_max_in_flight: 64,
+                webhook_disable_after: "3d".into(),
+                webhook_allow_private: false,
+                event_retention_days: 30,
+            },
         }
+    }
+
+    #[test]
+    fn webhook_defaults_are_the_documented_ones_and_bad_values_are_named() {
+        let config = settings().webhooks.validate().unwrap();
+        let default = DispatcherConfig::default();
+        assert_eq!(config.retry_schedule, default.retry_schedule);
+        assert_eq!(config.timeout, default.timeout);
+        assert_eq!(config.disable_after, default.disable_after);
+        assert_eq!(config.event_retention, default.event_retention);
+        assert!(!config.allow_private);
+        let mut bad = settings();
+        bad.webhooks.webhook_retry_schedule = "5s,soon".into();
+        assert!(
+            bad.webhooks
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .starts_with("ROSTER_WEBHOOK_RETRY_SCHEDULE: `soon`")
+        );
+        let mut bad = settings();
+        bad.webhooks.webhook_endpoint_concurrency = 0;
+        assert!(
+            bad.webhooks
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .starts_with("ROSTER_WEBHOOK_ENDPOINT_CONCURRENCY")
+        );
     }
 
     #[test]

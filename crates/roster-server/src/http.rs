@@ -2,10 +2,12 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, HttpServer, web};
+use roster_api::ApiContext;
 use roster_scim::{InFlight, RequestLog, ScimContext};
 use roster_store::Store;
 use serde_json::json;
@@ -13,6 +15,9 @@ use tokio::sync::Notify;
 
 use crate::config::Config;
 use crate::request_id;
+
+/// How often inactive users past their retention are deleted and old log entries pruned.
+const UPKEEP_PERIOD: Duration = Duration::from_secs(60 * 60);
 
 /// Largest request body accepted; SCIM documents are a few KiB.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -35,16 +40,27 @@ pub fn serve(
         events_written,
         request_log: RequestLog::start(store.clone()),
     });
+    // Retention and log pruning: hourly is plenty for promises made in days.
+    actix_web::rt::spawn(roster_scim::maintenance::run(
+        scim.get_ref().clone(),
+        UPKEEP_PERIOD,
+    ));
+    let api = web::Data::new(ApiContext {
+        store: store.clone(),
+        public_url: config.public_url.clone(),
+    });
     let store = web::Data::new(store);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(scim.clone())
+            .app_data(api.clone())
             .app_data(store.clone())
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
             .wrap(from_fn(request_id::tag_and_log))
             .route("/health", web::get().to(health))
             .route("/ready", web::get().to(ready))
             .configure(roster_scim::configure)
+            .configure(roster_api::configure)
     })
     .workers(workers)
     .disable_signals()

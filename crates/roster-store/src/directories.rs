@@ -335,3 +335,55 @@ pub fn delete(conn: &mut AnyConnection, id: &DirectoryId) -> QueryResult<bool> {
         Ok(true)
     })
 }
+
+/// Which directories a management-API list returns; every filter given must hold.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DirectoryListFilter<'a> {
+    /// Only this organization's.
+    pub organization: Option<&'a str>,
+    /// Only those whose name contains this (case-insensitive).
+    pub search: Option<&'a str>,
+    /// Only those of the organization owning this domain.
+    pub domain: Option<&'a str>,
+}
+
+/// A page of directories, for the management API.
+pub fn list_page(
+    conn: &mut AnyConnection,
+    filter: &DirectoryListFilter<'_>,
+    request: &crate::page::PageRequest,
+) -> QueryResult<crate::page::Page<Directory>> {
+    use crate::schema::organization_domains;
+    let mut query = directories::table
+        .select(DirectoryRow::as_select())
+        .into_boxed();
+    if let Some(organization) = filter.organization {
+        query = query.filter(directories::organization_id.eq(organization.to_owned()));
+    }
+    if let Some(search) = filter.search {
+        let pattern = format!(
+            "%{}%",
+            crate::sql::like_escape(&roster_core::case_key(search))
+        );
+        query = query.filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("lower(directories.name) LIKE ")
+                .bind::<diesel::sql_types::Text, _>(pattern)
+                .sql(" ESCAPE '\\'"),
+        );
+    }
+    if let Some(domain) = filter.domain {
+        let owners = organization_domains::table
+            .filter(organization_domains::domain.eq(roster_core::case_key(domain)))
+            .select(organization_domains::organization_id);
+        query = query.filter(directories::organization_id.eq_any(owners));
+    }
+    let page = crate::page::read_page!(
+        conn,
+        query,
+        directories::id,
+        request,
+        DirectoryRow,
+        |row: &DirectoryRow| row.id.clone()
+    );
+    page.try_map(Directory::try_from)
+}

@@ -121,3 +121,47 @@ pub fn list_for_directory(
         .map(Event::try_from)
         .collect()
 }
+
+/// Which events a management-API list returns; every filter given must hold.
+#[derive(Debug, Clone, Default)]
+pub struct EventListFilter<'a> {
+    /// Only this organization's.
+    pub organization: Option<&'a str>,
+    /// Only these types (all when empty).
+    pub types: Vec<EventType>,
+    /// Only those created at or after this.
+    pub range_start: Option<Timestamp>,
+    /// Only those created before this.
+    pub range_end: Option<Timestamp>,
+}
+
+/// A page of events, for the management API.
+pub fn list_page(
+    conn: &mut AnyConnection,
+    filter: &EventListFilter<'_>,
+    request: &crate::page::PageRequest,
+) -> QueryResult<crate::page::Page<Event>> {
+    let mut query = events::table.select(EventRow::as_select()).into_boxed();
+    if let Some(organization) = filter.organization {
+        query = query.filter(events::organization_id.eq(organization.to_owned()));
+    }
+    if !filter.types.is_empty() {
+        let names: Vec<&str> = filter.types.iter().map(|kind| kind.as_str()).collect();
+        query = query.filter(events::event_type.eq_any(names));
+    }
+    if let Some(start) = filter.range_start {
+        query = query.filter(events::created_at.ge(start.as_millis()));
+    }
+    if let Some(end) = filter.range_end {
+        query = query.filter(events::created_at.lt(end.as_millis()));
+    }
+    let page = crate::page::read_page!(
+        conn,
+        query,
+        events::id,
+        request,
+        EventRow,
+        |row: &EventRow| row.id.clone()
+    );
+    page.try_map(Event::try_from)
+}

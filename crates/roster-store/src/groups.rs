@@ -242,3 +242,94 @@ pub fn remove_members(
     .execute(conn)
     .map(drop)
 }
+
+/// Which groups a management-API list returns; every filter given must hold.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GroupListFilter<'a> {
+    /// Only this organization's (an organization-scoped API key).
+    pub organization: Option<&'a OrganizationId>,
+    /// Only this directory's.
+    pub directory: Option<&'a str>,
+    /// Only the groups this user belongs to.
+    pub user: Option<&'a str>,
+}
+
+/// A page of groups across directories, for the management API.
+pub fn list_page(
+    conn: &mut AnyConnection,
+    filter: &GroupListFilter<'_>,
+    request: &crate::page::PageRequest,
+) -> QueryResult<crate::page::Page<StoredGroup>> {
+    let mut query = directory_groups::table
+        .select(GroupRow::as_select())
+        .into_boxed();
+    if let Some(organization) = filter.organization {
+        query = query.filter(directory_groups::organization_id.eq(organization.to_string()));
+    }
+    if let Some(directory) = filter.directory {
+        query = query.filter(directory_groups::directory_id.eq(directory.to_owned()));
+    }
+    if let Some(user) = filter.user {
+        let groups = directory_group_members::table
+            .filter(directory_group_members::user_id.eq(user.to_owned()))
+            .select(directory_group_members::group_id);
+        query = query.filter(directory_groups::id.eq_any(groups));
+    }
+    let page = crate::page::read_page!(
+        conn,
+        query,
+        directory_groups::id,
+        request,
+        GroupRow,
+        |row: &GroupRow| row.id.clone()
+    );
+    page.try_map(StoredGroup::try_from)
+}
+
+/// One group by id, in any directory (of `organization` only, when given).
+pub fn find_any(
+    conn: &mut AnyConnection,
+    id: &str,
+    organization: Option<&OrganizationId>,
+) -> QueryResult<Option<StoredGroup>> {
+    let mut query = directory_groups::table
+        .filter(directory_groups::id.eq(id.to_owned()))
+        .select(GroupRow::as_select())
+        .into_boxed();
+    if let Some(organization) = organization {
+        query = query.filter(directory_groups::organization_id.eq(organization.to_string()));
+    }
+    query
+        .first(conn)
+        .optional()?
+        .map(StoredGroup::try_from)
+        .transpose()
+}
+
+/// The groups each of `users` belongs to, as `(user_id, group)` pairs.
+pub fn of_users(
+    conn: &mut AnyConnection,
+    users: &[&str],
+) -> QueryResult<Vec<(String, StoredGroup)>> {
+    let rows: Vec<(String, GroupRow)> = directory_group_members::table
+        .inner_join(directory_groups::table)
+        .filter(directory_group_members::user_id.eq_any(users))
+        .order((directory_group_members::user_id, directory_groups::id))
+        .select((directory_group_members::user_id, GroupRow::as_select()))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(user, row)| Ok((user, StoredGroup::try_from(row)?)))
+        .collect()
+}
+
+/// How many groups each of `directories` has.
+pub fn counts_by_directory(
+    conn: &mut AnyConnection,
+    directories: &[&str],
+) -> QueryResult<Vec<(String, i64)>> {
+    directory_groups::table
+        .filter(directory_groups::directory_id.eq_any(directories))
+        .group_by(directory_groups::directory_id)
+        .select((directory_groups::directory_id, diesel::dsl::count_star()))
+        .load(conn)
+}

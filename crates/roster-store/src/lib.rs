@@ -3,15 +3,19 @@
 //! Query functions are small, take a connection, and return diesel results: callers decide
 //! what a missing row or a constraint violation means to their client.
 
+pub mod api_keys;
 mod connection;
+pub mod deliveries;
 pub mod directories;
 pub mod events;
 pub mod groups;
 pub mod organizations;
+pub mod page;
 pub mod request_log;
 pub mod schema;
 pub mod sql;
 pub mod users;
+pub mod webhooks;
 
 pub use connection::{AnyConnection, Backend, DatabaseUrl, DatabaseUrlError, Store, StoreError};
 pub use diesel::result::{DatabaseErrorKind, Error as QueryError, QueryResult};

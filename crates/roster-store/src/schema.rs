@@ -105,6 +105,7 @@ diesel::table! {
         event_type -> Text,
         data -> Text,
         created_at -> BigInt,
+        dispatched -> Bool,
     }
 }
 
@@ -121,6 +122,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        name -> Text,
+        secret_digest -> Text,
+        organization_id -> Nullable<Text>,
+        read_only -> Bool,
+        last_used_at -> Nullable<BigInt>,
+        revoked_at -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(directory_group_members -> directory_groups (group_id));
 diesel::joinable!(directory_group_members -> directory_users (user_id));
 
@@ -132,4 +146,60 @@ diesel::allow_tables_to_appear_in_same_query!(
     directory_group_members,
     events,
     scim_requests,
+);
+
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> Text,
+        url -> Text,
+        event_types -> Text,
+        organization_id -> Nullable<Text>,
+        enabled -> Bool,
+        secret -> Text,
+        previous_secret -> Nullable<Text>,
+        previous_secret_expires_at -> Nullable<BigInt>,
+        failing_since -> Nullable<BigInt>,
+        disabled_reason -> Nullable<Text>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        event_id -> Text,
+        endpoint_id -> Text,
+        status -> Text,
+        attempts -> BigInt,
+        round_attempts -> BigInt,
+        next_attempt_at -> BigInt,
+        locked_until -> Nullable<BigInt>,
+        lease_owner -> Nullable<Text>,
+        last_attempt_at -> Nullable<BigInt>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    webhook_attempts (delivery_id, attempt) {
+        delivery_id -> Text,
+        attempt -> BigInt,
+        started_at -> BigInt,
+        duration_ms -> BigInt,
+        status_code -> Nullable<BigInt>,
+        response_body -> Nullable<Text>,
+        error -> Nullable<Text>,
+        lease_owner -> Text,
+    }
+}
+
+diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    events,
+    webhook_endpoints,
+    webhook_deliveries,
+    webhook_attempts,
 );

@@ -77,6 +77,18 @@ impl Fragment {
     }
 }
 
+/// Escapes `%`, `_` and `\\` for a `LIKE … ESCAPE '\\'` pattern.
+pub fn like_escape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for character in value.chars() {
+        if matches!(character, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(character);
+    }
+    out
+}
+
 macro_rules! bind_values {
     ($query:expr, $values:expr) => {{
         let mut query = $query;

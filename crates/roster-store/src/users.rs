@@ -360,3 +360,98 @@ pub fn groups_of(conn: &mut AnyConnection, user_ids: &[&str]) -> QueryResult<Vec
         })
         .collect())
 }
+
+/// Which users a management-API list returns; every filter given must hold.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UserListFilter<'a> {
+    /// Only this organization's (an organization-scoped API key).
+    pub organization: Option<&'a OrganizationId>,
+    /// Only this directory's.
+    pub directory: Option<&'a str>,
+    /// Only members of this group.
+    pub group: Option<&'a str>,
+    /// Only users whose primary email is this (case-insensitive).
+    pub email: Option<&'a str>,
+    /// Only the user with this identity-provider id.
+    pub idp_id: Option<&'a str>,
+}
+
+/// A page of users across directories, for the management API.
+pub fn list_page(
+    conn: &mut AnyConnection,
+    filter: &UserListFilter<'_>,
+    request: &crate::page::PageRequest,
+) -> QueryResult<crate::page::Page<StoredUser>> {
+    let mut query = directory_users::table
+        .select(UserRow::as_select())
+        .into_boxed();
+    if let Some(organization) = filter.organization {
+        query = query.filter(directory_users::organization_id.eq(organization.to_string()));
+    }
+    if let Some(directory) = filter.directory {
+        query = query.filter(directory_users::directory_id.eq(directory.to_owned()));
+    }
+    if let Some(group) = filter.group {
+        let members = directory_group_members::table
+            .filter(directory_group_members::group_id.eq(group.to_owned()))
+            .select(directory_group_members::user_id);
+        query = query.filter(directory_users::id.eq_any(members));
+    }
+    if let Some(email) = filter.email {
+        query = query.filter(directory_users::email_key.eq(case_key(email)));
+    }
+    if let Some(idp_id) = filter.idp_id {
+        query = query.filter(
+            directory_users::external_id
+                .eq(idp_id.to_owned())
+                .or(directory_users::external_id
+                    .is_null()
+                    .and(directory_users::id.eq(idp_id.to_owned()))),
+        );
+    }
+    let page = crate::page::read_page!(
+        conn,
+        query,
+        directory_users::id,
+        request,
+        UserRow,
+        |row: &UserRow| row.id.clone()
+    );
+    page.try_map(StoredUser::try_from)
+}
+
+/// One user by id, in any directory (of `organization` only, when given).
+pub fn find_any(
+    conn: &mut AnyConnection,
+    id: &str,
+    organization: Option<&OrganizationId>,
+) -> QueryResult<Option<StoredUser>> {
+    let mut query = directory_users::table
+        .filter(directory_users::id.eq(id.to_owned()))
+        .select(UserRow::as_select())
+        .into_boxed();
+    if let Some(organization) = organization {
+        query = query.filter(directory_users::organization_id.eq(organization.to_string()));
+    }
+    query
+        .first(conn)
+        .optional()?
+        .map(StoredUser::try_from)
+        .transpose()
+}
+
+/// Active and inactive user counts of each of `directories`.
+pub fn counts_by_directory(
+    conn: &mut AnyConnection,
+    directories: &[&str],
+) -> QueryResult<Vec<(String, bool, i64)>> {
+    directory_users::table
+        .filter(directory_users::directory_id.eq_any(directories))
+        .group_by((directory_users::directory_id, directory_users::active))
+        .select((
+            directory_users::directory_id,
+            directory_users::active,
+            diesel::dsl::count_star(),
+        ))
+        .load(conn)
+}

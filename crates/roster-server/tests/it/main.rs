@@ -3,8 +3,11 @@
 //! One test binary, so the workspace links it once.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod api;
 mod foundation;
+mod receiver;
 mod scim_entra;
 mod scim_okta;
 mod scim_protocol;
 mod support;
+mod webhooks;

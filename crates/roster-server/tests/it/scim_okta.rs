@@ -519,7 +519,7 @@ async fn okta_scim_one_one_header_auth_app() {
 async fn users_inactive_past_the_directory_retention_are_deleted_with_an_event() {
     use std::sync::Arc;
 
-    use roster_core::{DirectoryId, Timestamp};
+    use roster_core::Timestamp;
     use roster_scim::{InFlight, RequestLog, ScimContext, maintenance};
 
     let server = TestServer::start().await;
@@ -546,7 +546,6 @@ async fn users_inactive_past_the_directory_retention_are_deleted_with_an_event()
     okta.patch(&format!("/Users/{}", ids[1]), &set_active(true))
         .await;
 
-    let directory = DirectoryId::parse(&tenant.directory_id).unwrap();
     let context = ScimContext {
         store: server.store.clone(),
         public_url: server.base_url.clone(),
@@ -561,13 +560,27 @@ async fn users_inactive_past_the_directory_retention_are_deleted_with_an_event()
         0,
         "retention is off by default"
     );
-    {
-        let mut conn = server.store.connection().unwrap();
-        assert!(
-            roster_store::directories::set_inactive_user_retention(&mut conn, &directory, Some(14))
-                .unwrap()
-        );
-    }
+    let bad = server
+        .cli(&[
+            "directory",
+            "update",
+            &tenant.directory_id,
+            "--inactive-user-retention-days",
+            "soon",
+        ])
+        .await;
+    assert!(bad.stderr.contains("or `keep`"), "{}", bad.stderr);
+    let updated = server
+        .cli(&[
+            "directory",
+            "update",
+            &tenant.directory_id,
+            "--inactive-user-retention-days",
+            "14",
+        ])
+        .await
+        .json();
+    assert_eq!(updated["inactive_user_retention_days"], 14);
     assert_eq!(
         maintenance::upkeep(&context, Timestamp::from_millis(now + 13 * day)).unwrap(),
         0

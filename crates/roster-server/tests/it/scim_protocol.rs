@@ -489,13 +489,18 @@ async fn one_directory_cannot_see_or_touch_another() {
     server.stop().await;
 }
 
-/// A burst like an HR system's midnight run: concurrent creates, then concurrent deactivations
-/// and concurrent membership PATCHes on one group. The final state is exact, no request gets a
-/// 5xx, and every change is recorded once.
+/// A burst like an HR system's midnight run: 500 concurrent creates, then 500 concurrent
+/// deactivations together with 200 concurrent membership PATCHes on one group. The final state
+/// is exact, no request gets a 5xx, and every change is recorded once.
 #[actix_web::test]
 async fn concurrent_bursts_end_in_exactly_the_expected_state() {
-    const USERS: usize = 60;
-    let server = TestServer::start().await;
+    const USERS: usize = 500;
+    const MEMBERS: usize = 200;
+    // Room for the whole burst at once; the 429 path has its own test.
+    let server = TestServer::start_configured(crate::support::TestDatabase::new(), |config| {
+        config.scim_max_in_flight = 2048;
+    })
+    .await;
     let tenant = server.tenant("okta", "acme.com").await;
     let scim = Scim::new(&tenant);
     let creates = (0..USERS).map(|index| {
@@ -531,11 +536,11 @@ async fn concurrent_bursts_end_in_exactly_the_expected_state() {
         .body;
     let group_id = group["id"].as_str().unwrap().to_owned();
     let deactivate = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "replace", "value": {"active": false}}]});
-    let deactivations = ids.iter().take(USERS / 2).map(|id| {
+    let deactivations = ids.iter().map(|id| {
         let (scim, body) = (&scim, &deactivate);
         async move { scim.patch(&format!("/Users/{id}"), body).await }
     });
-    let additions = ids.iter().map(|id| {
+    let additions = ids.iter().take(MEMBERS).map(|id| {
         let (scim, group_id) = (&scim, &group_id);
         async move {
             let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
@@ -552,13 +557,13 @@ async fn concurrent_bursts_end_in_exactly_the_expected_state() {
         .as_array()
         .unwrap()
         .len();
-    assert_eq!(members, USERS);
+    assert_eq!(members, MEMBERS);
     let inactive = scim
         .get("/Users?filter=active%20eq%20false&count=1")
         .await
         .body["totalResults"]
         .clone();
-    assert_eq!(inactive, json!(USERS / 2));
+    assert_eq!(inactive, json!(USERS));
 
     let events = server.events(&tenant.directory_id);
     let count = |kind: &str| {
@@ -568,8 +573,8 @@ async fn concurrent_bursts_end_in_exactly_the_expected_state() {
             .count()
     };
     assert_eq!(count("dsync.user.created"), USERS + 1);
-    assert_eq!(count("dsync.user.updated"), USERS / 2);
-    assert_eq!(count("dsync.group.user_added"), USERS);
+    assert_eq!(count("dsync.user.updated"), USERS);
+    assert_eq!(count("dsync.group.user_added"), MEMBERS);
     let sequences: Vec<i64> = events.iter().map(|event| event.sequence).collect();
     assert_eq!(
         sequences,

@@ -24,6 +24,9 @@ pub struct TestDatabase {
 
 impl TestDatabase {
     pub fn new() -> Self {
+        // Every test makes a database first, and some build HTTP clients next: reqwest needs the
+        // process's TLS crypto provider installed by then.
+        roster_events::install_crypto_provider();
         match std::env::var(TEST_DATABASE_URL) {
             Ok(admin_url) if admin_url.starts_with("postgres") => {
                 let name = format!(

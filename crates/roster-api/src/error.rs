@@ -1,0 +1,132 @@
+//! The API's one error shape, `{"message": …, "code": …}` (plus the offending `param` for a
+//! validation error), which the WorkOS SDKs map to their typed exceptions. Internal causes are
+//! logged, never sent.
+
+use std::fmt;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::json;
+
+/// An error answered to an API client.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    param: Option<&'static str>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            param: None,
+        }
+    }
+
+    /// 401: no key, or not a valid unrevoked one.
+    pub fn unauthorized() -> Self {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Send a valid API key as `Authorization: Bearer sk_…`.",
+        )
+    }
+
+    /// 403: a read-only key asked to change something.
+    pub fn read_only() -> Self {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "This API key may only read.",
+        )
+    }
+
+    /// 404: no such object, or not one the key may see.
+    pub fn not_found(kind: &str, id: &str) -> Self {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "entity_not_found",
+            format!("No {kind} with id '{id}' was found."),
+        )
+    }
+
+    /// 422: a parameter has a value the API cannot use.
+    pub fn invalid_parameter(param: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            param: Some(param),
+            ..ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_request_parameters",
+                message,
+            )
+        }
+    }
+
+    /// 500: our failure; the cause is logged here.
+    pub fn internal(cause: &dyn fmt::Display) -> Self {
+        tracing::error!(%cause, "API request failed");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            "Internal error; retry later.",
+        )
+    }
+
+    /// 503: the database cannot be reached.
+    pub fn unavailable(cause: &dyn fmt::Display) -> Self {
+        tracing::warn!(%cause, "database unavailable for an API request");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service_unavailable",
+            "Temporarily unavailable; retry later.",
+        )
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.status.as_u16(), self.message)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut body = json!({"message": self.message, "code": self.code});
+        if let Some(param) = self.param {
+            body["param"] = json!(param);
+            body["errors"] = json!([{"field": param, "code": "invalid", "message": self.message}]);
+        }
+        HttpResponse::build(self.status).json(body)
+    }
+}
+
+impl From<roster_store::StoreError> for ApiError {
+    fn from(error: roster_store::StoreError) -> Self {
+        match error {
+            roster_store::StoreError::Pool(_) | roster_store::StoreError::Connect { .. } => {
+                ApiError::unavailable(&error)
+            }
+            _ => ApiError::internal(&error),
+        }
+    }
+}
+
+impl From<roster_store::QueryError> for ApiError {
+    fn from(error: roster_store::QueryError) -> Self {
+        ApiError::internal(&error)
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(error: actix_web::error::BlockingError) -> Self {
+        ApiError::internal(&error)
+    }
+}
