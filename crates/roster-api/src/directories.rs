@@ -5,6 +5,7 @@ use std::collections::btree_map::Entry;
 
 use actix_web::{HttpResponse, web};
 use roster_store::directories::{self, Directory, DirectoryListFilter};
+use roster_store::page::Order;
 use roster_store::{AnyConnection, groups, organizations, users};
 use serde_json::{Value, json};
 
@@ -83,7 +84,7 @@ async fn list(
     context: web::Data<ApiContext>,
     query: web::Query<Query>,
 ) -> Result<HttpResponse, ApiError> {
-    let request = page_request(&query)?;
+    let request = page_request(&query, Order::Desc)?;
     let requested = param(&query, "organization_id").map(str::to_owned);
     // A key limited to one organization lists only that one's, whatever it asks for.
     let organization = match (scope.organization(), requested) {

@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, web};
 use roster_core::EventType;
 use roster_store::events::{self, EventListFilter};
-use roster_store::page::Page;
+use roster_store::page::{Order, Page};
 
 use crate::list::{Query, list_response, page_request, param, timestamp};
 use crate::{ApiContext, ApiError, ApiKeyScope};
@@ -17,7 +17,9 @@ async fn list(
     context: web::Data<ApiContext>,
     query: web::Query<Query>,
 ) -> Result<HttpResponse, ApiError> {
-    let request = page_request(&query)?;
+    // Oldest first unless asked otherwise: apps follow the stream with `after` from the last
+    // event they handled, as WorkOS's SDKs document.
+    let request = page_request(&query, Order::Asc)?;
     // One comma-separated value, as the WorkOS SDKs send it.
     let types = param(&query, "events")
         .map(|list| {

@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 use roster_store::groups::{self, GroupListFilter};
-use roster_store::page::Page;
+use roster_store::page::{Order, Page};
 
 use crate::list::{Query, list_response, page_request, param};
 use crate::{ApiContext, ApiError, ApiKeyScope};
@@ -18,7 +18,7 @@ async fn list(
     context: web::Data<ApiContext>,
     query: web::Query<Query>,
 ) -> Result<HttpResponse, ApiError> {
-    let request = page_request(&query)?;
+    let request = page_request(&query, Order::Desc)?;
     let query = query.into_inner();
     let page = web::block(move || -> Result<_, ApiError> {
         let mut conn = context.store.connection()?;

@@ -17,8 +17,8 @@ pub type Query = HashMap<String, String>;
 const DEFAULT_LIMIT: i64 = 10;
 const MAX_LIMIT: i64 = 100;
 
-/// `limit`, `before`, `after` and `order`, validated.
-pub fn page_request(query: &Query) -> Result<PageRequest, ApiError> {
+/// `limit`, `before`, `after` and `order`, validated; `default_order` when `order` is absent.
+pub fn page_request(query: &Query, default_order: Order) -> Result<PageRequest, ApiError> {
     let limit = match query.get("limit") {
         Some(value) => value
             .parse::<i64>()
@@ -33,7 +33,8 @@ pub fn page_request(query: &Query) -> Result<PageRequest, ApiError> {
         None => DEFAULT_LIMIT,
     };
     let order = match query.get("order").map(String::as_str) {
-        None | Some("desc") | Some("normal") => Order::Desc,
+        None => default_order,
+        Some("desc") => Order::Desc,
         Some("asc") => Order::Asc,
         Some(_) => {
             return Err(ApiError::invalid_parameter(

@@ -4,7 +4,7 @@
 use actix_web::{HttpResponse, web};
 use roster_store::AnyConnection;
 use roster_store::groups;
-use roster_store::page::Page;
+use roster_store::page::{Order, Page};
 use roster_store::users::{self, StoredUser, UserListFilter};
 use serde_json::{Value, json};
 
@@ -41,7 +41,7 @@ async fn list(
     context: web::Data<ApiContext>,
     query: web::Query<Query>,
 ) -> Result<HttpResponse, ApiError> {
-    let request = page_request(&query)?;
+    let request = page_request(&query, Order::Desc)?;
     let query = query.into_inner();
     let page = web::block(move || -> Result<_, ApiError> {
         let mut conn = context.store.connection()?;

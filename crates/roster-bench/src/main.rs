@@ -5,6 +5,7 @@
 
 mod ceiling;
 mod load;
+mod receiver;
 mod roster;
 mod stats;
 
@@ -50,6 +51,8 @@ struct Sizes {
     burst: usize,
     members: usize,
     ceiling: usize,
+    latency_writes: usize,
+    latency_rate: usize,
 }
 
 impl Size {
@@ -62,6 +65,8 @@ impl Size {
                 burst: 100,
                 members: 200,
                 ceiling: 200,
+                latency_writes: 50,
+                latency_rate: 50,
             },
             Size::Standard => Sizes {
                 create: 10_000,
@@ -70,6 +75,8 @@ impl Size {
                 burst: 10_000,
                 members: 10_000,
                 ceiling: 20_000,
+                latency_writes: 2_000,
+                latency_rate: 200,
             },
         }
     }
@@ -388,6 +395,83 @@ async fn run(args: Args) -> Result<(), String> {
     )
     .await;
     bench.record(summary);
+
+    // 6. End to end: SCIM write to signed webhook received, at a steady rate.
+    let receiver = receiver::Receiver::start()?;
+    roster.cli(&[
+        "webhook",
+        "create",
+        "--url",
+        &receiver.url,
+        "--events",
+        "dsync.user.created",
+    ])?;
+    let latency_in = roster.directory("latency")?;
+    let sent_at = std::sync::Mutex::new(Vec::with_capacity(sizes.latency_writes));
+    let pace = std::time::Duration::from_secs(1) / u32::try_from(sizes.latency_rate).unwrap_or(200);
+    let started = Instant::now();
+    let writes = load::run(
+        "6. SCIM writes for webhook latency",
+        sizes.latency_writes,
+        64,
+        |index| {
+            let due = started + pace * u32::try_from(index).unwrap_or(u32::MAX);
+            let request = bench
+                .client
+                .post(format!("{}/Users", latency_in.scim))
+                .bearer_auth(&latency_in.token)
+                .header("content-type", "application/scim+json")
+                .body(okta_user(&format!("steady{index}@bench.example")).to_string());
+            let sent_at = &sent_at;
+            async move {
+                tokio::time::sleep_until(tokio::time::Instant::from_std(due)).await;
+                let sent = Instant::now();
+                let response = request.send().await;
+                let code = status(&response);
+                if let Ok(response) = response
+                    && let Ok(body) = response.json::<Value>().await
+                    && let Some(id) = body["id"].as_str()
+                    && let Ok(mut sent_at) = sent_at.lock()
+                {
+                    sent_at.push((id.to_owned(), sent));
+                }
+                (code, code == 201)
+            }
+        },
+    )
+    .await;
+    bench.record(writes);
+    let sent_at = sent_at.into_inner().unwrap_or_default();
+    let deadline = Instant::now() + std::time::Duration::from_secs(30);
+    while Instant::now() < deadline
+        && receiver
+            .arrivals
+            .lock()
+            .map(|arrived| arrived.len())
+            .unwrap_or(0)
+            < sent_at.len()
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let arrivals = receiver
+        .arrivals
+        .lock()
+        .map(|arrived| arrived.clone())
+        .unwrap_or_default();
+    let samples: Vec<(std::time::Duration, u16, bool)> = sent_at
+        .iter()
+        .map(|(id, sent)| match arrivals.get(id) {
+            Some(arrived) => (arrived.saturating_duration_since(*sent), 200, true),
+            None => (std::time::Duration::from_secs(30), 0, false),
+        })
+        .collect();
+    bench.record(Summary::new(
+        &format!("6. SCIM write → webhook received, {}/s", sizes.latency_rate),
+        1,
+        started.elapsed(),
+        samples,
+    ));
+    receiver.stop().await;
 
     // 7. Management API: walk the users and the events page by page.
     let key = roster.cli(&["api-key", "create", "--name", "bench"])?;

@@ -41,6 +41,8 @@ impl Roster {
             .env("ROSTER_LISTEN", format!("127.0.0.1:{port}"))
             .env("ROSTER_PUBLIC_URL", &base)
             .env("RUST_LOG", "warn")
+            // The benchmark's webhook receiver listens on loopback.
+            .env("ROSTER_WEBHOOK_ALLOW_PRIVATE", "true")
             .stdout(Stdio::null())
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;

@@ -232,6 +232,13 @@ async fn objects_lists_and_filters_have_workos_shapes() {
     );
     assert_eq!(created["data"][0]["object"], "event");
     assert_eq!(created["data"][0]["data"]["id"], users[0].as_str());
+    // Events default to oldest first, so that apps follow the stream with `after`.
+    let (_, stream) = api.get("/events?events=dsync.user.created&limit=1").await;
+    assert_eq!(stream["data"][0]["data"]["id"], users[0].as_str());
+    let (_, newest) = api
+        .get("/events?events=dsync.user.created&limit=1&order=desc")
+        .await;
+    assert_eq!(newest["data"][0]["data"]["id"], users[2].as_str());
     let (_, none) = api
         .get("/events?range_start=2100-01-01T00:00:00.000Z")
         .await;
