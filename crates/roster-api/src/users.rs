@@ -31,6 +31,9 @@ fn render(conn: &mut AnyConnection, found: &[StoredUser]) -> Result<Vec<Value>, 
                 .map(|(_, group)| group.group.to_json())
                 .collect();
             object["role"] = json!(null);
+            // Not a WorkOS key: set when the directory flags users outside the organization's
+            // email domains instead of refusing them.
+            object["email_outside_organization_domains"] = json!(stored.email_outside_domains);
             object
         })
         .collect())

@@ -135,6 +135,35 @@ impl fmt::Display for DirectoryType {
     }
 }
 
+/// What a directory does with users whose email domain is not one of its organization's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmailDomainPolicy {
+    /// Accept them, and mark them so the vendor can see them (the default).
+    Flag,
+    /// Refuse them with a SCIM 400 that names the domain.
+    Refuse,
+}
+
+impl EmailDomainPolicy {
+    /// The stored and shown string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EmailDomainPolicy::Flag => "flag",
+            EmailDomainPolicy::Refuse => "refuse",
+        }
+    }
+
+    /// Reads `flag` or `refuse`.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "flag" => Some(EmailDomainPolicy::Flag),
+            "refuse" => Some(EmailDomainPolicy::Refuse),
+            _ => None,
+        }
+    }
+}
+
 /// Where a directory is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -10,7 +10,7 @@ pub mod organization;
 pub mod secret;
 pub mod time;
 
-pub use directory::{DirectoryState, DirectoryType, ScimVersion};
+pub use directory::{DirectoryState, DirectoryType, EmailDomainPolicy, ScimVersion};
 pub use directory_user::{
     DirectoryGroup, DirectoryUser, ProfileEmail, UserProfile, UserState, case_key,
 };

@@ -3,11 +3,14 @@
 //! Every function runs inside [`write`], under the directory's write lock.
 
 use roster_core::directory_user::previous_attributes;
-use roster_core::{DirectoryGroup, DirectoryUser, DirectoryUserId, EventType, Timestamp, case_key};
+use roster_core::{
+    DirectoryGroup, DirectoryUser, DirectoryUserId, EmailDomainPolicy, EventType, Timestamp,
+    UserProfile, case_key,
+};
 use roster_store::directories::Directory;
 use roster_store::groups::{self, GroupWrite, StoredGroup};
 use roster_store::users::{self, StoredUser, UserWrite};
-use roster_store::{AnyConnection, events};
+use roster_store::{AnyConnection, events, organizations};
 use serde_json::{Map, Value, json};
 
 use crate::resources::group::ValidGroup;
@@ -65,6 +68,41 @@ fn ensure_user_name_free(
     }
 }
 
+/// Whether the user's primary email is outside the organization's domains; an error when the
+/// directory refuses such users. An organization without domains accepts every address.
+fn check_email_domain(
+    conn: &mut AnyConnection,
+    directory: &Directory,
+    profile: &UserProfile,
+) -> Result<bool, ScimError> {
+    let Some(email) = profile.email.as_deref() else {
+        return Ok(false);
+    };
+    let domains = organizations::find(conn, &directory.organization_id)?
+        .map(|organization| organization.domains)
+        .unwrap_or_default();
+    if domains.is_empty() {
+        return Ok(false);
+    }
+    let domain = email
+        .rsplit_once('@')
+        .map_or("", |(_, domain)| domain)
+        .to_ascii_lowercase();
+    if domains.iter().any(|owned| owned.as_str() == domain) {
+        return Ok(false);
+    }
+    match directory.email_domain_policy {
+        EmailDomainPolicy::Flag => Ok(true),
+        EmailDomainPolicy::Refuse => {
+            let owned: Vec<&str> = domains.iter().map(|domain| domain.as_str()).collect();
+            Err(ScimError::invalid_value(format!(
+                "The email domain `{domain}` is not one of this organization's domains ({}); this directory refuses such users.",
+                owned.join(", ")
+            )))
+        }
+    }
+}
+
 /// Provisions a user.
 pub fn create_user(
     conn: &mut AnyConnection,
@@ -82,6 +120,7 @@ pub fn create_user(
         display_name: user.display_name.as_deref(),
         document: &document,
         profile: &profile,
+        email_outside_domains: check_email_domain(conn, directory, &profile)?,
     };
     let stored = users::insert(conn, &id, directory, &write, now)?;
     record(
@@ -117,6 +156,7 @@ pub fn update_user(
         display_name: user.display_name.as_deref(),
         document: &document,
         profile: &profile,
+        email_outside_domains: check_email_domain(conn, directory, &profile)?,
     };
     let stored = users::update(conn, &previous, &write, now)?;
     let before = previous.user.to_json();

@@ -5,7 +5,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{ArgGroup, Parser, Subcommand};
-use roster_core::{DirectoryId, DirectoryType, Domain, OrganizationId, Timestamp, validate_name};
+use roster_core::{
+    DirectoryId, DirectoryType, Domain, EmailDomainPolicy, OrganizationId, Timestamp, validate_name,
+};
 use roster_events::{Clock, Dispatcher, DispatcherConfig, admin};
 use roster_store::organizations::NewOrganization;
 use roster_store::{Store, directories, organizations};
@@ -167,8 +169,16 @@ enum DirectoryCommand {
         /// `directory_…`
         directory_id: String,
         /// Delete users that stay deactivated this many days, or `keep` them (the default).
-        #[arg(long, value_name = "DAYS|keep")]
-        inactive_user_retention_days: String,
+        #[arg(
+            long,
+            value_name = "DAYS|keep",
+            required_unless_present = "email_domain_policy"
+        )]
+        inactive_user_retention_days: Option<String>,
+        /// Users whose email domain is not the organization's: `flag` them (the default) or
+        /// `refuse` them.
+        #[arg(long, value_name = "flag|refuse")]
+        email_domain_policy: Option<String>,
     },
     /// Delete a directory and everything provisioned into it.
     Delete {
@@ -366,25 +376,19 @@ fn administer(config: &Config, command: Command) -> Result<Value, String> {
         Command::Directory(DirectoryCommand::Update {
             directory_id,
             inactive_user_retention_days,
+            email_domain_policy,
         }) => {
             let id = DirectoryId::parse(&directory_id).map_err(|e| e.to_string())?;
-            let days = match inactive_user_retention_days.trim() {
-                "keep" => None,
-                days => Some(days.parse::<i64>().ok().filter(|days| (1..=3650).contains(days)).ok_or_else(|| {
-                    format!("--inactive-user-retention-days must be a number of days from 1 to 3650, or `keep`, not `{days}`")
-                })?),
-            };
-            if !directories::set_inactive_user_retention(conn, &id, days)
-                .map_err(|e| e.to_string())?
-            {
-                return Err(format!("no directory has the id {id}"));
-            }
+            update_directory(
+                conn,
+                &id,
+                inactive_user_retention_days.as_deref(),
+                email_domain_policy.as_deref(),
+            )?;
             let directory = directories::find(conn, &id)
                 .map_err(|e| e.to_string())?
                 .ok_or_else(|| format!("no directory has the id {id}"))?;
-            let mut value = output::directory(&directory, &config.public_url, None);
-            value["inactive_user_retention_days"] = json!(directory.inactive_user_retention_days);
-            Ok(value)
+            Ok(output::directory(&directory, &config.public_url, None))
         }
         Command::Directory(DirectoryCommand::Delete { directory_id }) => {
             let id = DirectoryId::parse(&directory_id).map_err(|e| e.to_string())?;
@@ -443,4 +447,40 @@ fn webhook(
             "name an event id or --failed-since TIME".to_owned(),
         )),
     }
+}
+
+/// Validates every setting before writing any, so a bad value changes nothing.
+fn update_directory(
+    conn: &mut roster_store::AnyConnection,
+    id: &DirectoryId,
+    retention: Option<&str>,
+    policy: Option<&str>,
+) -> Result<(), String> {
+    let retention = retention
+        .map(|retention| match retention.trim() {
+            "keep" => Ok(None),
+            days => days.parse::<i64>().ok().filter(|days| (1..=3650).contains(days)).map(Some).ok_or_else(|| {
+                format!("--inactive-user-retention-days must be a number of days from 1 to 3650, or `keep`, not `{days}`")
+            }),
+        })
+        .transpose()?;
+    let policy = policy
+        .map(|policy| {
+            EmailDomainPolicy::parse(policy.trim()).ok_or_else(|| {
+                format!("--email-domain-policy must be `flag` or `refuse`, not `{policy}`")
+            })
+        })
+        .transpose()?;
+    let missing = || format!("no directory has the id {id}");
+    if let Some(days) = retention
+        && !directories::set_inactive_user_retention(conn, id, days).map_err(|e| e.to_string())?
+    {
+        return Err(missing());
+    }
+    if let Some(policy) = policy
+        && !directories::set_email_domain_policy(conn, id, policy).map_err(|e| e.to_string())?
+    {
+        return Err(missing());
+    }
+    Ok(())
 }

@@ -34,6 +34,8 @@ pub(crate) fn directory(
         "state": directory.state,
         "external_key": directory.external_key,
         "scim_base_url": scim_base_url(directory, public_url),
+        "inactive_user_retention_days": directory.inactive_user_retention_days,
+        "email_domain_policy": directory.email_domain_policy,
         "created_at": directory.created_at.to_rfc3339(),
         "updated_at": directory.updated_at.to_rfc3339(),
     });

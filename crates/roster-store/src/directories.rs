@@ -4,7 +4,8 @@
 use diesel::prelude::*;
 use roster_core::secret::token_matches;
 use roster_core::{
-    BearerToken, DirectoryId, DirectoryState, DirectoryType, EventType, OrganizationId, Timestamp,
+    BearerToken, DirectoryId, DirectoryState, DirectoryType, EmailDomainPolicy, EventType,
+    OrganizationId, Timestamp,
 };
 
 use crate::events;
@@ -29,6 +30,8 @@ pub struct Directory {
     pub external_key: String,
     /// Users inactive this long are deleted; `None` keeps them.
     pub inactive_user_retention_days: Option<i64>,
+    /// What happens to users whose email domain is not the organization's.
+    pub email_domain_policy: EmailDomainPolicy,
     /// When its identity provider last made an authenticated request (to the minute).
     pub last_request_at: Option<Timestamp>,
     /// When it was created.
@@ -88,6 +91,7 @@ struct DirectoryRow {
     last_request_at: Option<i64>,
     created_at: i64,
     updated_at: i64,
+    email_domain_policy: String,
 }
 
 impl TryFrom<DirectoryRow> for Directory {
@@ -103,6 +107,8 @@ impl TryFrom<DirectoryRow> for Directory {
                 .ok_or_else(|| corrupt(UnknownState(row.state.clone())))?,
             external_key: row.external_key,
             inactive_user_retention_days: row.inactive_user_retention_days,
+            email_domain_policy: EmailDomainPolicy::parse(&row.email_domain_policy)
+                .ok_or_else(|| corrupt(UnknownState(row.email_domain_policy.clone())))?,
             last_request_at: row.last_request_at.map(Timestamp::from_millis),
             created_at: Timestamp::from_millis(row.created_at),
             updated_at: Timestamp::from_millis(row.updated_at),
@@ -111,7 +117,7 @@ impl TryFrom<DirectoryRow> for Directory {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("unknown directory state `{0}`")]
+#[error("unknown directory state or policy `{0}`")]
 struct UnknownState(String);
 
 /// Creates a directory with a fresh bearer token, which is returned once and never stored.
@@ -135,6 +141,7 @@ pub fn create(
         last_request_at: None,
         created_at: now,
         updated_at: now,
+        email_domain_policy: EmailDomainPolicy::Flag.as_str().to_owned(),
     };
     conn.write_transaction(|conn| {
         if !organizations::exists(conn, organization)? {
@@ -281,6 +288,22 @@ pub fn set_inactive_user_retention(
     let updated = diesel::update(directories::table.find(id.as_str()))
         .set((
             directories::inactive_user_retention_days.eq(days),
+            directories::updated_at.eq(Timestamp::now().as_millis()),
+        ))
+        .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Sets what happens to users whose email domain is not the organization's. False if there is
+/// no such directory.
+pub fn set_email_domain_policy(
+    conn: &mut AnyConnection,
+    id: &DirectoryId,
+    policy: EmailDomainPolicy,
+) -> QueryResult<bool> {
+    let updated = diesel::update(directories::table.find(id.as_str()))
+        .set((
+            directories::email_domain_policy.eq(policy.as_str()),
             directories::updated_at.eq(Timestamp::now().as_millis()),
         ))
         .execute(conn)?;

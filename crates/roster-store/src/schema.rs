@@ -34,6 +34,7 @@ diesel::table! {
         created_at -> BigInt,
         updated_at -> BigInt,
         event_sequence -> BigInt,
+        email_domain_policy -> Text,
     }
 }
 
@@ -58,6 +59,7 @@ diesel::table! {
         deactivated_at -> Nullable<BigInt>,
         created_at -> BigInt,
         updated_at -> BigInt,
+        email_outside_domains -> Bool,
     }
 }
 

@@ -25,6 +25,8 @@ pub struct StoredUser {
     pub version: i64,
     /// When the user was deactivated, while inactive.
     pub deactivated_at: Option<Timestamp>,
+    /// Whether the primary email's domain is not one of the organization's (flagged, not refused).
+    pub email_outside_domains: bool,
 }
 
 /// The attributes of a user write, already validated and normalised by the protocol layer.
@@ -40,6 +42,8 @@ pub struct UserWrite<'a> {
     pub document: &'a Value,
     /// The normalised profile.
     pub profile: &'a UserProfile,
+    /// Whether the primary email's domain is not one of the organization's.
+    pub email_outside_domains: bool,
 }
 
 #[derive(Queryable, QueryableByName, Selectable, Insertable, AsChangeset)]
@@ -59,6 +63,7 @@ struct UserRow {
     deactivated_at: Option<i64>,
     created_at: i64,
     updated_at: i64,
+    email_outside_domains: bool,
 }
 
 impl TryFrom<UserRow> for StoredUser {
@@ -77,6 +82,7 @@ impl TryFrom<UserRow> for StoredUser {
             },
             version: row.version,
             deactivated_at: row.deactivated_at.map(Timestamp::from_millis),
+            email_outside_domains: row.email_outside_domains,
         })
     }
 }
@@ -117,6 +123,7 @@ fn row(
         deactivated_at,
         created_at,
         updated_at,
+        email_outside_domains: write.email_outside_domains,
     })
 }
 

@@ -721,3 +721,72 @@ async fn every_request_to_a_directory_is_logged_for_its_admins_without_secrets()
     assert_eq!(conflicts.len(), 1);
     server.stop().await;
 }
+
+#[actix_web::test]
+async fn users_outside_the_organization_domains_are_flagged_or_refused() {
+    let server = TestServer::start().await;
+    let tenant = server.tenant("okta", "acme.com").await;
+    let scim = Scim::new(&tenant);
+    let user =
+        |email: &str| json!({"userName": email, "emails": [{"value": email, "primary": true}]});
+    let directory = roster_core::DirectoryId::parse(&tenant.directory_id).unwrap();
+    let flagged = |id: &str| {
+        let mut conn = server.store.connection().unwrap();
+        roster_store::users::find(&mut conn, &directory, id)
+            .unwrap()
+            .unwrap()
+            .email_outside_domains
+    };
+
+    let inside = scim.post("/Users", &user("ann@ACME.com")).await;
+    assert_eq!(inside.status, 201);
+    assert!(!flagged(inside.body["id"].as_str().unwrap()));
+    let outside = scim.post("/Users", &user("bob@gmail.example")).await;
+    assert_eq!(outside.status, 201, "the default policy accepts and flags");
+    assert!(flagged(outside.body["id"].as_str().unwrap()));
+
+    let updated = server
+        .cli(&[
+            "directory",
+            "update",
+            &tenant.directory_id,
+            "--email-domain-policy",
+            "refuse",
+        ])
+        .await
+        .json();
+    assert_eq!(updated["email_domain_policy"], "refuse");
+    let refused = scim.post("/Users", &user("cy@gmail.example")).await;
+    assert_eq!(refused.status, 400);
+    assert_eq!(refused.body["scimType"], "invalidValue");
+    let detail = refused.body["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("`gmail.example`") && detail.contains("acme.com"),
+        "{detail}"
+    );
+    let found = scim
+        .get("/Users?filter=userName%20eq%20%22cy%40gmail.example%22")
+        .await;
+    assert_eq!(
+        found.body["totalResults"],
+        json!(0),
+        "nothing of a refused user is stored"
+    );
+    assert_eq!(
+        scim.post("/Users", &json!({"userName": "no-email"}))
+            .await
+            .status,
+        201
+    );
+    let bad = server
+        .cli(&[
+            "directory",
+            "update",
+            &tenant.directory_id,
+            "--email-domain-policy",
+            "maybe",
+        ])
+        .await;
+    assert!(bad.stderr.contains("`flag` or `refuse`"), "{}", bad.stderr);
+    server.stop().await;
+}
