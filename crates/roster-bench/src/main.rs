@@ -158,6 +158,7 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run(args: Args) -> Result<(), String> {
+    roster_events::install_crypto_provider();
     let sizes = args.size.sizes();
     let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
     let (database_url, backend) = match &args.database_url {

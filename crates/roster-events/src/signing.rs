@@ -88,6 +88,131 @@ pub fn standard_signature(
         .join(" ")
 }
 
+/// How far a `WorkOS-Signature` timestamp may be from now, as WorkOS's SDKs allow (180 s).
+pub const WORKOS_TOLERANCE_MS: i64 = 180_000;
+
+/// How far a `webhook-timestamp` may be from now, as the Standard Webhooks libraries allow.
+pub const STANDARD_TOLERANCE_S: i64 = 300;
+
+/// Why a signature was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignatureError {
+    /// The header does not have the shape the scheme defines.
+    #[error("malformed: {0}")]
+    Malformed(&'static str),
+    /// The timestamp is too far from now (a replay, or a clock far off).
+    #[error("the timestamp is {0} s away from now, beyond the tolerance")]
+    Stale(i64),
+    /// No signature matches the body and the secret.
+    #[error("the signature does not match the body and the secret")]
+    Mismatch,
+}
+
+fn mac_matches(key: &[u8], parts: &[&[u8]], expected: &[u8]) -> bool {
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
+        return false;
+    };
+    for part in parts {
+        mac.update(part);
+    }
+    // Constant time, so a receiver leaks nothing about the expected MAC.
+    mac.verify_slice(expected).is_ok()
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|at| u8::from_str_radix(text.get(at..at + 2)?, 16).ok())
+        .collect()
+}
+
+/// Verifies a `WorkOS-Signature` header over `body` the way WorkOS's SDKs do: `t` (Unix
+/// milliseconds) within [`WORKOS_TOLERANCE_MS`] of `now_ms` either way, and `v1` the hex
+/// HMAC-SHA256 of `"<t>.<body>"` keyed with the whole secret string. The parts may be separated
+/// by `,` with or without a space, in either order.
+pub fn verify_workos(
+    secret: &EndpointSecret,
+    header: &str,
+    body: &[u8],
+    now_ms: i64,
+) -> Result<(), SignatureError> {
+    let (mut timestamp, mut signature) = (None, None);
+    for part in header.split(',').map(str::trim) {
+        if let Some(value) = part.strip_prefix("t=") {
+            timestamp = Some(value);
+        } else if let Some(value) = part.strip_prefix("v1=") {
+            signature = Some(value);
+        }
+    }
+    let timestamp = timestamp.ok_or(SignatureError::Malformed("no t=<milliseconds>"))?;
+    let signature = signature.ok_or(SignatureError::Malformed("no v1=<hex HMAC>"))?;
+    let millis: i64 = timestamp
+        .parse()
+        .map_err(|_| SignatureError::Malformed("t is not a number"))?;
+    if (now_ms - millis).abs() > WORKOS_TOLERANCE_MS {
+        return Err(SignatureError::Stale((now_ms - millis) / 1000));
+    }
+    let expected = unhex(signature).ok_or(SignatureError::Malformed("v1 is not hex"))?;
+    if mac_matches(
+        secret.expose().as_bytes(),
+        &[timestamp.as_bytes(), b".", body],
+        &expected,
+    ) {
+        Ok(())
+    } else {
+        Err(SignatureError::Mismatch)
+    }
+}
+
+/// Verifies Standard Webhooks' headers over `body` the way its libraries do: the timestamp
+/// (Unix seconds) within [`STANDARD_TOLERANCE_S`] of `now_s` either way, and any one of the
+/// space-separated `v1,<base64>` signatures the HMAC-SHA256 of `"<id>.<timestamp>.<body>"`
+/// keyed with the base64-decoded secret after `whsec_`.
+pub fn verify_standard(
+    secret: &EndpointSecret,
+    webhook_id: &str,
+    timestamp: &str,
+    signatures: &str,
+    body: &[u8],
+    now_s: i64,
+) -> Result<(), SignatureError> {
+    let seconds: i64 = timestamp
+        .trim()
+        .parse()
+        .map_err(|_| SignatureError::Malformed("webhook-timestamp is not a number"))?;
+    if (now_s - seconds).abs() > STANDARD_TOLERANCE_S {
+        return Err(SignatureError::Stale(now_s - seconds));
+    }
+    let key = standard_key(secret);
+    let content: [&[u8]; 5] = [
+        webhook_id.as_bytes(),
+        b".",
+        timestamp.trim().as_bytes(),
+        b".",
+        body,
+    ];
+    let mut any = false;
+    for signature in signatures.split_whitespace() {
+        let Some(encoded) = signature.strip_prefix("v1,") else {
+            continue;
+        };
+        any = true;
+        if let Ok(expected) = STANDARD.decode(encoded)
+            && mac_matches(&key, &content, &expected)
+        {
+            return Ok(());
+        }
+    }
+    if any {
+        Err(SignatureError::Mismatch)
+    } else {
+        Err(SignatureError::Malformed("no v1,<base64 HMAC> signature"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,6 +268,57 @@ mod tests {
         assert_eq!(
             signatures[1],
             standard_signature(&[&old], "event_1", 1, b"{}")
+        );
+    }
+
+    #[test]
+    fn what_is_signed_verifies_and_nothing_else_does() {
+        let secret = generate_secret();
+        let body = br#"{"id":"event_1"}"#;
+        let now_ms = 1_795_000_000_123;
+        let header = workos_signature(&secret, now_ms, body);
+        assert_eq!(
+            verify_workos(&secret, &header, body, now_ms + 5_000),
+            Ok(())
+        );
+        assert_eq!(
+            verify_workos(&secret, &header.replace(", ", ","), body, now_ms),
+            Ok(())
+        );
+        assert_eq!(
+            verify_workos(&secret, &header, b"{}", now_ms),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify_workos(&generate_secret(), &header, body, now_ms),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify_workos(&secret, &header, body, now_ms + 181_000),
+            Err(SignatureError::Stale(181))
+        );
+        assert!(matches!(
+            verify_workos(&secret, "v1=00", body, now_ms),
+            Err(SignatureError::Malformed(_))
+        ));
+
+        let now_s = now_ms / 1000;
+        let (old, new) = (generate_secret(), secret);
+        let signatures = standard_signature(&[&new, &old], "event_1", now_s, body);
+        let timestamp = now_s.to_string();
+        for secret in [&new, &old] {
+            assert_eq!(
+                verify_standard(secret, "event_1", &timestamp, &signatures, body, now_s),
+                Ok(())
+            );
+        }
+        assert_eq!(
+            verify_standard(&new, "event_2", &timestamp, &signatures, body, now_s),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify_standard(&new, "event_1", &timestamp, &signatures, body, now_s - 301),
+            Err(SignatureError::Stale(-301))
         );
     }
 }

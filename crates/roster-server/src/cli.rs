@@ -16,6 +16,9 @@ use tokio::sync::Notify;
 
 use crate::api_key_commands::{self, ApiKeyCommand};
 use crate::config::{Config, Settings};
+use crate::demo_command::DemoArgs;
+use crate::simulate_command::SimulateArgs;
+use crate::{demo_command, simulate_command, terminal, webhook_listen};
 use crate::{http, output, telemetry};
 
 /// Roster: self-hosted directory sync (SCIM in, webhooks and a WorkOS-compatible API out).
@@ -53,10 +56,25 @@ enum Command {
     /// Manage keys for the management API.
     #[command(subcommand, name = "api-key")]
     ApiKey(ApiKeyCommand),
+    /// Act as an identity provider (Okta, Okta AIW, Entra, Okta SCIM 1.1) against a directory's
+    /// SCIM endpoint; prints one JSON summary.
+    Simulate(SimulateArgs),
+    /// Start a throwaway Roster, push a simulated Okta directory to it, and print the signed
+    /// webhooks as they arrive. Serves until Ctrl-C.
+    Demo(DemoArgs),
 }
 
 #[derive(Debug, Subcommand)]
 enum WebhookCommand {
+    /// Receive webhooks on 127.0.0.1, verify both signatures and print each event.
+    Listen {
+        /// Port to listen on.
+        #[arg(long, default_value_t = 8090)]
+        port: u16,
+        /// The endpoint's signing secret (`whsec_…`).
+        #[arg(long, env = "ROSTER_WEBHOOK_SECRET", hide_env_values = true)]
+        secret: String,
+    },
     /// Register an endpoint and print its signing secret (shown only now).
     Create {
         /// Where events are POSTed.
@@ -204,11 +222,21 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init(config.log_format);
+    match &cli.command {
+        Command::Demo(_) | Command::Webhook(WebhookCommand::Listen { .. }) => {
+            terminal::init_quiet_logs(config.log_format);
+        }
+        _ => telemetry::init(config.log_format),
+    }
     roster_events::install_crypto_provider();
     let outcome = match cli.command {
         Command::Serve { workers } => serve(&config, webhooks, workers),
         Command::Worker => worker(&config, webhooks),
+        Command::Simulate(args) => simulate_command::run(&config, args),
+        Command::Demo(args) => demo_command::run(&config, webhooks, args),
+        Command::Webhook(WebhookCommand::Listen { port, secret }) => {
+            webhook_listen::run(port, secret)
+        }
         command => administer(&config, command).map(|value| println!("{value}")),
     };
     match outcome {
@@ -272,7 +300,7 @@ fn worker(config: &Config, webhooks: DispatcherConfig) -> Result<(), String> {
     })
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
@@ -399,9 +427,11 @@ fn administer(config: &Config, command: Command) -> Result<Value, String> {
         }
         Command::Webhook(command) => webhook(conn, command).map_err(|e| e.to_string()),
         Command::ApiKey(command) => api_key_commands::run(conn, command),
-        Command::Serve { .. } | Command::Worker | Command::Migrate => {
-            Err("not an administration command".to_owned())
-        }
+        Command::Serve { .. }
+        | Command::Worker
+        | Command::Migrate
+        | Command::Simulate(_)
+        | Command::Demo(_) => Err("not an administration command".to_owned()),
     }
 }
 
@@ -445,6 +475,9 @@ fn webhook(
         } => admin::redeliver_failed_since(conn, &since, Timestamp::now()),
         WebhookCommand::Redeliver { .. } => Err(admin::AdminError::Invalid(
             "name an event id or --failed-since TIME".to_owned(),
+        )),
+        WebhookCommand::Listen { .. } => Err(admin::AdminError::Invalid(
+            "not an administration command".to_owned(),
         )),
     }
 }

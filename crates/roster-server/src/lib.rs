@@ -5,7 +5,11 @@
 mod api_key_commands;
 pub mod cli;
 pub mod config;
+mod demo_command;
 pub mod http;
 mod output;
 mod request_id;
+mod simulate_command;
 pub mod telemetry;
+mod terminal;
+mod webhook_listen;

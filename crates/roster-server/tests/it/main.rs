@@ -9,5 +9,6 @@ mod receiver;
 mod scim_entra;
 mod scim_okta;
 mod scim_protocol;
+mod simulator;
 mod support;
 mod webhooks;
