@@ -1,8 +1,10 @@
 //! Choosing a backend from the database URL, pooling connections, migrating, and starting
 //! write transactions that don't deadlock on SQLite.
 
+use std::cell::Cell;
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
@@ -36,7 +38,11 @@ impl AnyConnection {
     ///
     /// On SQLite a plain `BEGIN` takes a read lock and upgrades on the first write, which fails
     /// at once with `SQLITE_BUSY` when another connection wrote in between; `BEGIN IMMEDIATE`
-    /// waits (up to the busy timeout) instead. PostgreSQL's row locks need no such care.
+    /// waits (up to the busy timeout) instead. And SQLite waits by sleeping and retrying, with
+    /// sleeps growing to 100 ms, so under a burst of concurrent writers most of the time goes
+    /// to sleeping and the unlucky ones wait seconds: writers in this process therefore queue
+    /// on a mutex first, and only other processes (the CLI) meet the busy timeout.
+    /// PostgreSQL's row locks need no such care.
     pub fn write_transaction<T, E>(
         &mut self,
         work: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
@@ -44,14 +50,17 @@ impl AnyConnection {
     where
         E: From<diesel::result::Error>,
     {
-        match self {
+        let _turn = match self {
             AnyConnection::Sqlite(inner) => {
+                let turn = SqliteWriteTurn::take();
                 AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+                Some(turn)
             }
             AnyConnection::Postgresql(_) => {
                 <AnyConnection as Connection>::TransactionManager::begin_transaction(self)?;
+                None
             }
-        }
+        };
         match work(self) {
             Ok(value) => {
                 <AnyConnection as Connection>::TransactionManager::commit_transaction(self)?;
@@ -61,6 +70,43 @@ impl AnyConnection {
                 <AnyConnection as Connection>::TransactionManager::rollback_transaction(self)?;
                 Err(error)
             }
+        }
+    }
+}
+
+/// This process's queue of SQLite writers. One process has one SQLite database in practice
+/// (tests have several; they only queue a little more).
+static SQLITE_WRITERS: Mutex<()> = Mutex::new(());
+
+thread_local! {
+    /// Whether this thread already holds the writers' turn, so that a write transaction
+    /// started inside another (a savepoint) does not wait for itself.
+    static HOLDS_SQLITE_TURN: Cell<bool> = const { Cell::new(false) };
+}
+
+/// The turn to write, held until dropped.
+struct SqliteWriteTurn {
+    guard: Option<MutexGuard<'static, ()>>,
+}
+
+impl SqliteWriteTurn {
+    fn take() -> Self {
+        if HOLDS_SQLITE_TURN.with(Cell::get) {
+            return SqliteWriteTurn { guard: None };
+        }
+        // A writer that panicked left no transaction open in SQLite; the queue itself is fine.
+        let guard = SQLITE_WRITERS
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        HOLDS_SQLITE_TURN.with(|holds| holds.set(true));
+        SqliteWriteTurn { guard: Some(guard) }
+    }
+}
+
+impl Drop for SqliteWriteTurn {
+    fn drop(&mut self) {
+        if self.guard.take().is_some() {
+            HOLDS_SQLITE_TURN.with(|holds| holds.set(false));
         }
     }
 }
