@@ -86,7 +86,11 @@ fn authenticate(
         });
     };
     let now = Timestamp::now();
-    if directories::activate(&mut conn, &directory, now)? {
+    // Only the first request of a directory activates it; checking the state read above first
+    // keeps every later request from taking the database's write lock.
+    if directory.state == DirectoryState::Unlinked
+        && directories::activate(&mut conn, &directory, now)?
+    {
         tracing::info!(directory = %directory.id, "directory linked");
         directory.state = DirectoryState::Linked;
         directory.last_request_at = Some(now);

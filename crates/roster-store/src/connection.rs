@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use diesel::connection::SimpleConnection;
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
@@ -234,14 +235,15 @@ struct SqlitePragmas;
 impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut AnyConnection) -> Result<(), diesel::r2d2::Error> {
         if let AnyConnection::Sqlite(inner) = conn {
-            diesel::sql_query(
-                // The busy timeout comes first: switching to WAL takes a lock that the other
-                // connections the pool opens at the same moment would otherwise fail on.
-                "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-                 PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
-            )
-            .execute(inner)
-            .map_err(diesel::r2d2::Error::QueryError)?;
+            // `batch_execute`, because a prepared statement runs only the first of several.
+            // The busy timeout comes first: switching to WAL takes a lock that the other
+            // connections the pool opens at the same moment would otherwise fail on.
+            inner
+                .batch_execute(
+                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                )
+                .map_err(diesel::r2d2::Error::QueryError)?;
         }
         Ok(())
     }
@@ -325,6 +327,35 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sqlite_connections_use_wal_and_enforce_foreign_keys() {
+        #[derive(diesel::QueryableByName)]
+        struct Mode {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            journal_mode: String,
+        }
+        #[derive(diesel::QueryableByName)]
+        struct Keys {
+            #[diesel(sql_type = diesel::sql_types::Integer)]
+            foreign_keys: i32,
+        }
+        let directory = tempfile::tempdir().unwrap();
+        let url = DatabaseUrl::Sqlite(directory.path().join("pragmas.db"));
+        let store = Store::open(&url, 2).unwrap();
+        let mut conn = store.connection().unwrap();
+        let AnyConnection::Sqlite(inner) = &mut *conn else {
+            panic!("a SQLite URL gave another backend");
+        };
+        let mode: Mode = diesel::sql_query("PRAGMA journal_mode")
+            .get_result(inner)
+            .unwrap();
+        assert_eq!(mode.journal_mode, "wal");
+        let keys: Keys = diesel::sql_query("PRAGMA foreign_keys")
+            .get_result(inner)
+            .unwrap();
+        assert_eq!(keys.foreign_keys, 1);
+    }
 
     #[test]
     fn urls_select_the_backend() {

@@ -128,6 +128,16 @@ async fn a_deleted_directory_no_longer_authenticates() {
         .await
         .json();
     assert_eq!(deleted["deleted"], true);
+    let user_id = user.body["id"].as_str().unwrap();
+    let directory = roster_core::DirectoryId::parse(&tenant.directory_id).unwrap();
+    let mut conn = server.store.connection().unwrap();
+    assert!(
+        roster_store::users::find(&mut conn, &directory, user_id)
+            .unwrap()
+            .is_none(),
+        "everything provisioned into the directory goes with it"
+    );
+    drop(conn);
     // As WorkOS does: the directory's deletion is one event, with no per-user events.
     assert_eq!(
         server.event_types(&tenant.directory_id),
