@@ -2,6 +2,8 @@
 //! it (the outbox): a committed change always has its events, a failed one never does.
 //! Every function runs inside [`write`], under the directory's write lock.
 
+use std::collections::HashSet;
+
 use roster_core::directory_user::previous_attributes;
 use roster_core::{
     DirectoryGroup, DirectoryUser, DirectoryUserId, EmailDomainPolicy, EventType, Timestamp,
@@ -288,15 +290,18 @@ fn change_members(
     after: &[&str],
     at: Timestamp,
 ) -> Result<(), ScimError> {
+    // Sets, not list scans: a group push compares lists of ten thousand members.
+    let before_set: HashSet<&str> = before.iter().copied().collect();
+    let after_set: HashSet<&str> = after.iter().copied().collect();
     let added: Vec<&str> = after
         .iter()
         .copied()
-        .filter(|id| !before.contains(id))
+        .filter(|id| !before_set.contains(id))
         .collect();
     let removed: Vec<&str> = before
         .iter()
         .copied()
-        .filter(|id| !after.contains(id))
+        .filter(|id| !after_set.contains(id))
         .collect();
     check_members(conn, directory, &added)?;
     groups::add_members(conn, group, &added, at)?;

@@ -1,5 +1,7 @@
 //! SCIM Groups: validation, members, and the SCIM representation.
 
+use std::collections::HashSet;
+
 use roster_store::groups::StoredGroup;
 use serde_json::{Map, Value, json};
 
@@ -46,6 +48,7 @@ impl ValidGroup {
             }
         };
         let mut members: Vec<String> = Vec::new();
+        let mut seen: HashSet<String> = HashSet::new();
         for member in document
             .remove("members")
             .and_then(|members| members.as_array().cloned())
@@ -65,7 +68,7 @@ impl ValidGroup {
                     "Every member needs a `value`: the user's id.",
                 ));
             };
-            if !members.iter().any(|known| known == value) {
+            if seen.insert(value.to_owned()) {
                 members.push(value.to_owned());
             }
         }
