@@ -68,6 +68,8 @@ fn render(
                     directory.directory_type.scim_version().path_segment(),
                     directory.id
                 ),
+                // Not a WorkOS key: load users and groups, then follow events from this point.
+                "last_event_sequence": directory.last_event_sequence,
                 "created_at": directory.created_at.to_rfc3339(),
                 "updated_at": directory.updated_at.to_rfc3339(),
                 "metadata": {

@@ -32,6 +32,8 @@ pub struct Directory {
     pub inactive_user_retention_days: Option<i64>,
     /// What happens to users whose email domain is not the organization's.
     pub email_domain_policy: EmailDomainPolicy,
+    /// The sequence number of the directory's latest event (0 before the first).
+    pub last_event_sequence: i64,
     /// When its identity provider last made an authenticated request (to the minute).
     pub last_request_at: Option<Timestamp>,
     /// When it was created.
@@ -91,6 +93,7 @@ struct DirectoryRow {
     last_request_at: Option<i64>,
     created_at: i64,
     updated_at: i64,
+    event_sequence: i64,
     email_domain_policy: String,
 }
 
@@ -109,6 +112,7 @@ impl TryFrom<DirectoryRow> for Directory {
             inactive_user_retention_days: row.inactive_user_retention_days,
             email_domain_policy: EmailDomainPolicy::parse(&row.email_domain_policy)
                 .ok_or_else(|| corrupt(UnknownState(row.email_domain_policy.clone())))?,
+            last_event_sequence: row.event_sequence,
             last_request_at: row.last_request_at.map(Timestamp::from_millis),
             created_at: Timestamp::from_millis(row.created_at),
             updated_at: Timestamp::from_millis(row.updated_at),
@@ -141,6 +145,7 @@ pub fn create(
         last_request_at: None,
         created_at: now,
         updated_at: now,
+        event_sequence: 0,
         email_domain_policy: EmailDomainPolicy::Flag.as_str().to_owned(),
     };
     conn.write_transaction(|conn| {

@@ -129,6 +129,11 @@ async fn objects_lists_and_filters_have_workos_shapes() {
         json!({"users": {"active": 2, "inactive": 1}, "groups": 2})
     );
     assert!(directory["created_at"].as_str().unwrap().ends_with('Z'));
+    let events = server.events(&tenant.directory_id);
+    assert_eq!(
+        directory["last_event_sequence"],
+        json!(events.last().unwrap().sequence)
+    );
     let (status, one) = api
         .get(&format!("/directories/{}", tenant.directory_id))
         .await;
