@@ -126,6 +126,10 @@ prefixed_id!(
     /// One event's delivery to one webhook endpoint, across all its attempts.
     WebhookDeliveryId, "wd", "webhook delivery"
 );
+prefixed_id!(
+    /// A mass-deprovisioning hold: deactivation webhooks withheld until an admin decides.
+    DeprovisioningHoldId, "hold", "deprovisioning hold"
+);
 
 #[cfg(test)]
 mod tests {

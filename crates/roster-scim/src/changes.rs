@@ -6,8 +6,8 @@ use std::collections::HashSet;
 
 use roster_core::directory_user::previous_attributes;
 use roster_core::{
-    DirectoryGroup, DirectoryUser, DirectoryUserId, EmailDomainPolicy, EventType, Timestamp,
-    UserProfile, case_key,
+    DirectoryGroup, DirectoryUser, DirectoryUserId, EmailDomainPolicy, EventId, EventType,
+    Timestamp, UserProfile, case_key,
 };
 use roster_store::directories::Directory;
 use roster_store::groups::{self, GroupWrite, StoredGroup};
@@ -15,6 +15,7 @@ use roster_store::users::{self, StoredUser, UserWrite};
 use roster_store::{AnyConnection, events, organizations};
 use serde_json::{Map, Value, json};
 
+use crate::guard_deprovisioning;
 use crate::resources::group::ValidGroup;
 use crate::resources::user::ValidUser;
 use crate::{ScimContext, ScimError};
@@ -42,16 +43,15 @@ fn record(
     event_type: EventType,
     data: &Value,
     at: Timestamp,
-) -> Result<(), ScimError> {
-    events::append(
+) -> Result<EventId, ScimError> {
+    Ok(events::append(
         conn,
         &directory.id,
         &directory.organization_id,
         event_type,
         data,
         at,
-    )?;
-    Ok(())
+    )?)
 }
 
 fn ensure_user_name_free(
@@ -164,7 +164,8 @@ pub fn update_user(
     let before = previous.user.to_json();
     let mut data = stored.user.to_json();
     data["previous_attributes"] = Value::Object(previous_attributes(&before, &data));
-    record(conn, directory, EventType::UserUpdated, &data, now)?;
+    let event = record(conn, directory, EventType::UserUpdated, &data, now)?;
+    guard_deprovisioning::after_user_updated(conn, directory, &previous, &stored, &event, now)?;
     Ok(stored)
 }
 
@@ -188,13 +189,14 @@ pub fn delete_user(
         }
     }
     users::delete(conn, &directory.id, user.user.id.as_str())?;
-    record(
+    let event = record(
         conn,
         directory,
         EventType::UserDeleted,
         &user.user.to_json(),
         now,
     )?;
+    guard_deprovisioning::after_user_deleted(conn, directory, user, &event, now)?;
     Ok(())
 }
 

@@ -10,6 +10,7 @@ mod error;
 mod filter_sql;
 mod groups;
 mod guard;
+mod guard_deprovisioning;
 mod list;
 pub mod maintenance;
 mod request_log;

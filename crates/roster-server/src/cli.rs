@@ -17,6 +17,7 @@ use tokio::sync::Notify;
 use crate::api_key_commands::{self, ApiKeyCommand};
 use crate::config::{Config, Settings};
 use crate::demo_command::DemoArgs;
+use crate::hold_commands;
 use crate::simulate_command::SimulateArgs;
 use crate::{demo_command, simulate_command, terminal, webhook_listen};
 use crate::{http, output, telemetry};
@@ -190,13 +191,47 @@ enum DirectoryCommand {
         #[arg(
             long,
             value_name = "DAYS|keep",
-            required_unless_present = "email_domain_policy"
+            required_unless_present_any = [
+                "email_domain_policy",
+                "deprovisioning_guard",
+                "deprovisioning_guard_minimum",
+                "deprovisioning_guard_window_minutes",
+            ]
         )]
         inactive_user_retention_days: Option<String>,
         /// Users whose email domain is not the organization's: `flag` them (the default) or
         /// `refuse` them.
         #[arg(long, value_name = "flag|refuse")]
         email_domain_policy: Option<String>,
+        /// Hold the webhooks of deactivations and deletions once more than this percentage of
+        /// the active users is deprovisioned within the window (default 30), or `off`.
+        #[arg(long, value_name = "PERCENT|off")]
+        deprovisioning_guard: Option<String>,
+        /// The fewest deprovisionings within the window that can open a hold (default 20).
+        #[arg(long, value_name = "N")]
+        deprovisioning_guard_minimum: Option<String>,
+        /// How far back deprovisionings are counted, in minutes (default 60).
+        #[arg(long, value_name = "MINUTES")]
+        deprovisioning_guard_window_minutes: Option<String>,
+    },
+    /// List mass-deprovisioning holds, newest first.
+    Holds {
+        /// Only this directory's (`directory_…`).
+        #[arg(long)]
+        directory: Option<String>,
+        /// Only those open, released or discarded.
+        #[arg(long)]
+        status: Option<String>,
+    },
+    /// Deliver a hold's withheld webhooks, in their order.
+    ReleaseHold {
+        /// `hold_…`
+        hold_id: String,
+    },
+    /// Never deliver a hold's withheld webhooks (the events stay in the event log).
+    DiscardHold {
+        /// `hold_…`
+        hold_id: String,
     },
     /// Delete a directory and everything provisioned into it.
     Delete {
@@ -405,18 +440,38 @@ fn administer(config: &Config, command: Command) -> Result<Value, String> {
             directory_id,
             inactive_user_retention_days,
             email_domain_policy,
+            deprovisioning_guard,
+            deprovisioning_guard_minimum,
+            deprovisioning_guard_window_minutes,
         }) => {
             let id = DirectoryId::parse(&directory_id).map_err(|e| e.to_string())?;
+            let guard = hold_commands::GuardOptions {
+                guard: deprovisioning_guard.as_deref(),
+                minimum: deprovisioning_guard_minimum.as_deref(),
+                window_minutes: deprovisioning_guard_window_minutes.as_deref(),
+            };
             update_directory(
                 conn,
                 &id,
                 inactive_user_retention_days.as_deref(),
                 email_domain_policy.as_deref(),
+                &guard,
             )?;
             let directory = directories::find(conn, &id)
                 .map_err(|e| e.to_string())?
                 .ok_or_else(|| format!("no directory has the id {id}"))?;
-            Ok(output::directory(&directory, &config.public_url, None))
+            let mut shown = output::directory(&directory, &config.public_url, None);
+            shown["deprovisioning_guard"] = hold_commands::settings_json(conn, &id)?;
+            Ok(shown)
+        }
+        Command::Directory(DirectoryCommand::Holds { directory, status }) => {
+            hold_commands::list(conn, directory.as_deref(), status.as_deref())
+        }
+        Command::Directory(DirectoryCommand::ReleaseHold { hold_id }) => {
+            hold_commands::decide(conn, &hold_id, true)
+        }
+        Command::Directory(DirectoryCommand::DiscardHold { hold_id }) => {
+            hold_commands::decide(conn, &hold_id, false)
         }
         Command::Directory(DirectoryCommand::Delete { directory_id }) => {
             let id = DirectoryId::parse(&directory_id).map_err(|e| e.to_string())?;
@@ -488,6 +543,7 @@ fn update_directory(
     id: &DirectoryId,
     retention: Option<&str>,
     policy: Option<&str>,
+    guard: &hold_commands::GuardOptions<'_>,
 ) -> Result<(), String> {
     let retention = retention
         .map(|retention| match retention.trim() {
@@ -504,6 +560,7 @@ fn update_directory(
             })
         })
         .transpose()?;
+    let guard = hold_commands::validate(conn, id, guard)?;
     let missing = || format!("no directory has the id {id}");
     if let Some(days) = retention
         && !directories::set_inactive_user_retention(conn, id, days).map_err(|e| e.to_string())?
@@ -515,5 +572,5 @@ fn update_directory(
     {
         return Err(missing());
     }
-    Ok(())
+    hold_commands::apply(conn, id, guard)
 }

@@ -6,6 +6,7 @@ mod api_key_commands;
 pub mod cli;
 pub mod config;
 mod demo_command;
+mod hold_commands;
 pub mod http;
 mod output;
 mod request_id;

@@ -279,6 +279,8 @@ pub fn fan_out(conn: &mut AnyConnection, limit: i64, now: Timestamp) -> QueryRes
         () => {
             events::table
                 .filter(events::dispatched.eq(false))
+                // Held by the mass-deprovisioning guard until an admin decides.
+                .filter(events::held.eq(false))
                 .order((events::created_at.asc(), events::id.asc()))
                 .limit(limit)
                 .select((events::id, events::organization_id, events::event_type))
@@ -287,6 +289,7 @@ pub fn fan_out(conn: &mut AnyConnection, limit: i64, now: Timestamp) -> QueryRes
     // Most polls find nothing: look before taking the write lock.
     let any = events::table
         .filter(events::dispatched.eq(false))
+        .filter(events::held.eq(false))
         .select(events::id)
         .first::<String>(conn)
         .optional()?;
@@ -737,6 +740,8 @@ pub fn prune_events(conn: &mut AnyConnection, before: Timestamp, batch: i64) -> 
     conn.write_transaction(|conn| {
         let old: Vec<String> = events::table
             .filter(events::created_at.lt(before.as_millis()))
+            // A held event waits for its admin's decision, however long that takes.
+            .filter(events::held.eq(false))
             .order(events::created_at.asc())
             .limit(batch)
             .select(events::id)

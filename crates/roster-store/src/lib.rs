@@ -9,6 +9,7 @@ pub mod deliveries;
 pub mod directories;
 pub mod events;
 pub mod groups;
+pub mod holds;
 pub mod organizations;
 pub mod page;
 pub mod request_log;

@@ -35,6 +35,10 @@ diesel::table! {
         updated_at -> BigInt,
         event_sequence -> BigInt,
         email_domain_policy -> Text,
+        deprovisioning_guard_enabled -> Bool,
+        deprovisioning_guard_percent -> BigInt,
+        deprovisioning_guard_minimum -> BigInt,
+        deprovisioning_guard_window_minutes -> BigInt,
     }
 }
 
@@ -108,6 +112,9 @@ diesel::table! {
         data -> Text,
         created_at -> BigInt,
         dispatched -> Bool,
+        deprovisions -> Bool,
+        held -> Bool,
+        hold_id -> Nullable<Text>,
     }
 }
 
@@ -205,3 +212,16 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_deliveries,
     webhook_attempts,
 );
+
+diesel::table! {
+    deprovisioning_holds (id) {
+        id -> Text,
+        directory_id -> Text,
+        organization_id -> Text,
+        status -> Text,
+        opened_at -> BigInt,
+        deprovisioned -> BigInt,
+        active_at_start -> BigInt,
+        decided_at -> Nullable<BigInt>,
+    }
+}

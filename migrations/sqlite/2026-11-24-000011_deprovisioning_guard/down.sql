@@ -1,0 +1,10 @@
+DROP TABLE deprovisioning_holds;
+DROP INDEX events_hold;
+DROP INDEX events_deprovisions;
+ALTER TABLE events DROP COLUMN hold_id;
+ALTER TABLE events DROP COLUMN held;
+ALTER TABLE events DROP COLUMN deprovisions;
+ALTER TABLE directories DROP COLUMN deprovisioning_guard_window_minutes;
+ALTER TABLE directories DROP COLUMN deprovisioning_guard_minimum;
+ALTER TABLE directories DROP COLUMN deprovisioning_guard_percent;
+ALTER TABLE directories DROP COLUMN deprovisioning_guard_enabled;
