@@ -11,9 +11,9 @@ use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
 use roster_core::id::{WebhookDeliveryId, WebhookEndpointId};
-use roster_core::{DirectoryId, EventId, EventType, OrganizationId, Timestamp};
+use roster_core::{EventId, Timestamp};
 
-use crate::events::Event;
+use crate::events::{Event, EventRow, parse_event_type};
 use crate::organizations::corrupt;
 use crate::schema::{events, webhook_attempts, webhook_deliveries, webhook_endpoints};
 use crate::webhooks::{self, WebhookEndpoint};
@@ -195,45 +195,6 @@ struct AttemptRow {
     response_body: Option<String>,
     error: Option<String>,
     lease_owner: String,
-}
-
-/// The events table's columns an event is rebuilt from (the event module keeps its own row
-/// type private).
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = events)]
-struct EventRow {
-    id: String,
-    directory_id: String,
-    organization_id: String,
-    sequence: i64,
-    event_type: String,
-    data: String,
-    created_at: i64,
-}
-
-impl TryFrom<EventRow> for Event {
-    type Error = diesel::result::Error;
-
-    fn try_from(row: EventRow) -> QueryResult<Event> {
-        Ok(Event {
-            id: EventId::parse(&row.id).map_err(corrupt)?,
-            directory_id: DirectoryId::parse(&row.directory_id).map_err(corrupt)?,
-            organization_id: OrganizationId::parse(&row.organization_id).map_err(corrupt)?,
-            sequence: row.sequence,
-            event_type: parse_event_type(&row.event_type)?,
-            data: serde_json::from_str(&row.data).map_err(corrupt)?,
-            created_at: Timestamp::from_millis(row.created_at),
-        })
-    }
-}
-
-fn parse_event_type(value: &str) -> QueryResult<EventType> {
-    EventType::parse(value).ok_or_else(|| {
-        corrupt(Unknown {
-            what: "event type",
-            value: value.to_owned(),
-        })
-    })
 }
 
 fn insert_deliveries(conn: &mut AnyConnection, rows: &[DeliveryRow]) -> QueryResult<()> {

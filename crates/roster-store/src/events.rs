@@ -42,9 +42,10 @@ impl Event {
     }
 }
 
+/// An event as stored; the dispatcher reads events through it too.
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = events)]
-struct EventRow {
+pub(crate) struct EventRow {
     id: String,
     directory_id: String,
     organization_id: String,
@@ -63,8 +64,7 @@ impl TryFrom<EventRow> for Event {
             directory_id: DirectoryId::parse(&row.directory_id).map_err(corrupt)?,
             organization_id: OrganizationId::parse(&row.organization_id).map_err(corrupt)?,
             sequence: row.sequence,
-            event_type: EventType::parse(&row.event_type)
-                .ok_or_else(|| corrupt(UnknownEventType(row.event_type.clone())))?,
+            event_type: parse_event_type(&row.event_type)?,
             data: serde_json::from_str(&row.data).map_err(corrupt)?,
             created_at: Timestamp::from_millis(row.created_at),
         })
@@ -74,6 +74,11 @@ impl TryFrom<EventRow> for Event {
 #[derive(Debug, thiserror::Error)]
 #[error("unknown event type `{0}`")]
 struct UnknownEventType(String);
+
+/// Reads a stored event type; an unknown one means the row was written by something else.
+pub(crate) fn parse_event_type(value: &str) -> QueryResult<EventType> {
+    EventType::parse(value).ok_or_else(|| corrupt(UnknownEventType(value.to_owned())))
+}
 
 /// Appends an event with the directory's next sequence number. Call inside the transaction
 /// that makes the change; the sequence bump also serialises the directory's writers.
