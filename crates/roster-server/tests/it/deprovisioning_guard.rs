@@ -2,22 +2,17 @@
 //! the dispatcher, a real local receiver, and the `roster` binary releasing or discarding a
 //! hold.
 
-use std::net::TcpListener;
-use std::sync::Arc;
+use std::ops::Deref;
 use std::time::Duration;
 
-use actix_web::dev::ServerHandle;
 use roster_core::DirectoryId;
 use roster_events::schedule::RetrySchedule;
-use roster_events::{Clock, Dispatcher, DispatcherConfig, DispatcherHandle};
-use roster_server::config::{Config, LogFormat};
+use roster_events::{Clock, DispatcherConfig, DispatcherHandle};
 use roster_store::events::Event;
-use roster_store::{DatabaseUrl, Store};
 use serde_json::{Value, json};
-use tokio::sync::Notify;
 
 use crate::receiver::{Received, Receiver};
-use crate::support::{CliOutput, Scim, Tenant, TestDatabase, run_cli};
+use crate::support::{Scim, Tenant, TestServer};
 
 const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
@@ -27,37 +22,23 @@ const WITHIN: Duration = Duration::from_secs(10);
 /// A server and a dispatcher that sends one webhook at a time per endpoint, so that arrival
 /// order is event order.
 struct Guarded {
-    database: TestDatabase,
-    base_url: String,
-    store: Store,
+    server: TestServer,
     dispatcher: DispatcherHandle,
-    handle: ServerHandle,
     receiver: Receiver,
+}
+
+impl Deref for Guarded {
+    type Target = TestServer;
+
+    fn deref(&self) -> &TestServer {
+        &self.server
+    }
 }
 
 impl Guarded {
     async fn start() -> Self {
-        let database = TestDatabase::new();
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let address = listener.local_addr().unwrap();
-        let config = Config {
-            database_url: DatabaseUrl::parse(&database.url).unwrap(),
-            database_pool_size: 4,
-            listen: address,
-            public_url: format!("http://{address}"),
-            log_format: LogFormat::Text,
-            scim_max_in_flight: 256,
-        };
-        let store = Store::open(&config.database_url, config.database_pool_size).unwrap();
-        store.migrate().unwrap();
-        let wake = Arc::new(Notify::new());
-        let server =
-            roster_server::http::serve(listener, &config, store.clone(), wake.clone(), 1).unwrap();
-        let handle = server.handle();
-        actix_web::rt::spawn(server);
-        let dispatcher = Dispatcher::new(
-            store.clone(),
-            wake,
+        let server = TestServer::start().await;
+        let dispatcher = server.dispatcher(
             DispatcherConfig {
                 retry_schedule: RetrySchedule::parse("100ms,100ms,100ms").unwrap(),
                 timeout: Duration::from_secs(2),
@@ -67,16 +48,11 @@ impl Guarded {
                 ..DispatcherConfig::default()
             },
             Clock::system(),
-        )
-        .unwrap()
-        .spawn();
+        );
         let receiver = Receiver::start().await;
         let guarded = Guarded {
-            database,
-            base_url: config.public_url,
-            store,
+            server,
             dispatcher,
-            handle,
             receiver,
         };
         guarded
@@ -84,10 +60,6 @@ impl Guarded {
             .await
             .json();
         guarded
-    }
-
-    async fn cli(&self, args: &[&str]) -> CliOutput {
-        run_cli(&self.database.url, &self.base_url, args).await
     }
 
     async fn tenant(&self, domain: &str) -> Tenant {
@@ -130,7 +102,7 @@ impl Guarded {
 
     async fn stop(self) {
         self.dispatcher.shutdown().await;
-        self.handle.stop(true).await;
+        self.server.stop().await;
         self.receiver.stop().await;
     }
 }

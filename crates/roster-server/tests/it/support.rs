@@ -80,6 +80,8 @@ pub struct TestServer {
     pub base_url: String,
     pub store: Store,
     pub http: reqwest::Client,
+    /// Signalled by the server after each SCIM commit, as `roster serve` wires it.
+    pub events_written: Arc<Notify>,
     handle: ServerHandle,
 }
 
@@ -110,14 +112,10 @@ impl TestServer {
         adjust(&mut config);
         let store = Store::open(&config.database_url, config.database_pool_size).unwrap();
         store.migrate().unwrap();
-        let server = roster_server::http::serve(
-            listener,
-            &config,
-            store.clone(),
-            Arc::new(Notify::new()),
-            1,
-        )
-        .unwrap();
+        let events_written = Arc::new(Notify::new());
+        let server =
+            roster_server::http::serve(listener, &config, store.clone(), events_written.clone(), 1)
+                .unwrap();
         let handle = server.handle();
         actix_web::rt::spawn(server);
         TestServer {
@@ -125,8 +123,25 @@ impl TestServer {
             base_url: config.public_url,
             store,
             http: reqwest::Client::new(),
+            events_written,
             handle,
         }
+    }
+
+    /// Starts a webhook dispatcher on this server's database, woken by its SCIM commits.
+    pub fn dispatcher(
+        &self,
+        config: roster_events::DispatcherConfig,
+        clock: roster_events::Clock,
+    ) -> roster_events::DispatcherHandle {
+        roster_events::Dispatcher::new(
+            self.store.clone(),
+            self.events_written.clone(),
+            config,
+            clock,
+        )
+        .unwrap()
+        .spawn()
     }
 
     /// Runs the `roster` binary against this server's database and configuration.

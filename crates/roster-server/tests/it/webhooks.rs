@@ -4,11 +4,11 @@
 
 use std::collections::{HashMap, HashSet};
 use std::net::TcpListener;
+use std::ops::Deref;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use actix_web::dev::ServerHandle;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, KeyInit, Mac};
@@ -16,7 +16,6 @@ use roster_core::id::WebhookEndpointId;
 use roster_core::{DirectoryId, Timestamp};
 use roster_events::schedule::RetrySchedule;
 use roster_events::{Clock, Dispatcher, DispatcherConfig, DispatcherHandle};
-use roster_server::config::{Config, LogFormat};
 use roster_store::deliveries::{self, DeliveryFilter, DeliveryStatus};
 use roster_store::events::Event;
 use roster_store::{DatabaseUrl, Store};
@@ -25,20 +24,24 @@ use sha2::Sha256;
 use tokio::sync::Notify;
 
 use crate::receiver::{Answer, Received, Receiver};
-use crate::support::{CliOutput, Scim, Tenant, TestDatabase, run_cli};
+use crate::support::{Scim, Tenant, TestDatabase, TestServer, run_cli};
 
 const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const PATCH_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
 /// A server with a dispatcher whose configuration and clock the test controls.
 struct Hooks {
-    database: TestDatabase,
-    base_url: String,
-    store: Store,
-    wake: Arc<Notify>,
+    server: TestServer,
     clock: Clock,
     dispatcher: DispatcherHandle,
-    handle: ServerHandle,
+}
+
+impl Deref for Hooks {
+    type Target = TestServer;
+
+    fn deref(&self) -> &TestServer {
+        &self.server
+    }
 }
 
 /// Fast retries and polls, and loopback allowed: every test's receiver is on 127.0.0.1.
@@ -55,48 +58,16 @@ fn test_config() -> DispatcherConfig {
 
 impl Hooks {
     async fn start(adjust: impl FnOnce(&mut DispatcherConfig)) -> Self {
-        let database = TestDatabase::new();
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let address = listener.local_addr().unwrap();
-        let config = Config {
-            database_url: DatabaseUrl::parse(&database.url).unwrap(),
-            database_pool_size: 4,
-            listen: address,
-            public_url: format!("http://{address}"),
-            log_format: LogFormat::Text,
-            scim_max_in_flight: 256,
-        };
-        let store = Store::open(&config.database_url, config.database_pool_size).unwrap();
-        store.migrate().unwrap();
-        let wake = Arc::new(Notify::new());
-        let server =
-            roster_server::http::serve(listener, &config, store.clone(), wake.clone(), 1).unwrap();
-        let handle = server.handle();
-        actix_web::rt::spawn(server);
+        let server = TestServer::start().await;
         let mut dispatcher_config = test_config();
         adjust(&mut dispatcher_config);
         let clock = Clock::system();
-        let dispatcher = Dispatcher::new(
-            store.clone(),
-            wake.clone(),
-            dispatcher_config,
-            clock.clone(),
-        )
-        .unwrap()
-        .spawn();
+        let dispatcher = server.dispatcher(dispatcher_config, clock.clone());
         Hooks {
-            database,
-            base_url: config.public_url,
-            store,
-            wake,
+            server,
             clock,
             dispatcher,
-            handle,
         }
-    }
-
-    async fn cli(&self, args: &[&str]) -> CliOutput {
-        run_cli(&self.database.url, &self.base_url, args).await
     }
 
     async fn tenant(&self, domain: &str) -> Tenant {
@@ -112,10 +83,6 @@ impl Hooks {
             created["id"].as_str().unwrap().to_owned(),
             created["secret"].as_str().unwrap().to_owned(),
         )
-    }
-
-    fn events(&self, directory_id: &str) -> Vec<Event> {
-        events(&self.store, directory_id)
     }
 
     fn deliveries(
@@ -135,7 +102,7 @@ impl Hooks {
 
     async fn stop(self) {
         self.dispatcher.shutdown().await;
-        self.handle.stop(true).await;
+        self.server.stop().await;
     }
 }
 
@@ -525,7 +492,7 @@ async fn retry_after_is_honoured_and_an_endpoint_failing_for_days_is_disabled() 
     // Three days and two hours later, the retries fail again: the endpoint has failed for
     // longer than ROSTER_WEBHOOK_DISABLE_AFTER.
     hooks.clock.advance(Duration::from_secs(3 * 86400 + 7200));
-    hooks.wake.notify_one();
+    hooks.events_written.notify_one();
     eventually(Duration::from_secs(5), "the endpoint disabled", || {
         (!find().enabled).then_some(())
     })
@@ -547,7 +514,7 @@ async fn retry_after_is_honoured_and_an_endpoint_failing_for_days_is_disabled() 
     receiver.answer(Answer::status(200));
     let before = receiver.received().len();
     hooks.clock.advance(Duration::from_secs(7200));
-    hooks.wake.notify_one();
+    hooks.events_written.notify_one();
     actix_web::rt::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(receiver.received().len(), before);
     // Enabled again, the waiting deliveries go out.
@@ -860,7 +827,7 @@ async fn events_past_their_retention_are_pruned_with_their_deliveries() {
     receiver.wait_for_delivered(2, Duration::from_secs(5)).await;
     assert_eq!(hooks.events(&tenant.directory_id).len(), 2);
     hooks.clock.advance(Duration::from_secs(31 * 86400));
-    hooks.wake.notify_one();
+    hooks.events_written.notify_one();
     eventually(Duration::from_secs(5), "old events pruned", || {
         hooks.events(&tenant.directory_id).is_empty().then_some(())
     })
