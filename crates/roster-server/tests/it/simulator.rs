@@ -6,18 +6,16 @@ use std::collections::{BTreeMap, HashSet};
 use std::io::{BufRead, BufReader, Read};
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use roster_core::Timestamp;
 use roster_events::schedule::RetrySchedule;
 use roster_events::signing::{self, generate_secret};
-use roster_events::{Clock, Dispatcher, DispatcherConfig};
+use roster_events::{Clock, DispatcherConfig};
 use roster_simulator::{Options, Provider, Summary, Target};
 use roster_store::webhooks::EndpointSecret;
 use serde_json::{Value, json};
-use tokio::sync::Notify;
 
 use crate::receiver::Receiver;
 use crate::support::{Scim, Tenant, TestServer};
@@ -221,10 +219,7 @@ async fn a_second_run_with_the_same_seed_changes_nothing_it_should_not() {
 async fn the_webhooks_delivered_are_the_events_of_the_push() {
     let receiver = Receiver::start().await;
     let server = TestServer::start().await;
-    // A dispatcher on the server's database; it finds the push's events by polling.
-    let dispatcher = Dispatcher::new(
-        server.store.clone(),
-        Arc::new(Notify::new()),
+    let dispatcher = server.dispatcher(
         DispatcherConfig {
             retry_schedule: RetrySchedule::parse("100ms,100ms,100ms").unwrap(),
             timeout: Duration::from_secs(2),
@@ -233,9 +228,7 @@ async fn the_webhooks_delivered_are_the_events_of_the_push() {
             ..DispatcherConfig::default()
         },
         Clock::system(),
-    )
-    .unwrap()
-    .spawn();
+    );
     let created = server
         .cli(&[
             "webhook",
