@@ -59,6 +59,7 @@ impl FromRequest for ApiKeyScope {
             .map(|(_, secret)| secret.trim().to_owned());
         Box::pin(async move {
             let context = context.ok_or_else(|| ApiError::internal(&"API context missing"))?;
+            let limits = context.limits.clone();
             let secret = secret.ok_or_else(ApiError::unauthorized)?;
             let key = web::block(move || -> Result<Option<ApiKey>, ApiError> {
                 let mut conn = context.store.connection()?;
@@ -75,8 +76,9 @@ impl FromRequest for ApiKeyScope {
                 Ok(Some(key))
             })
             .await??;
-            key.map(|key| ApiKeyScope { key })
-                .ok_or_else(ApiError::unauthorized)
+            let key = key.ok_or_else(ApiError::unauthorized)?;
+            limits.check(key.id.as_str())?;
+            Ok(ApiKeyScope { key })
         })
     }
 }

@@ -15,6 +15,7 @@ pub struct ApiError {
     code: &'static str,
     message: String,
     param: Option<&'static str>,
+    retry_after_seconds: Option<u64>,
 }
 
 impl ApiError {
@@ -24,6 +25,7 @@ impl ApiError {
             code,
             message: message.into(),
             param: None,
+            retry_after_seconds: None,
         }
     }
 
@@ -66,6 +68,18 @@ impl ApiError {
         }
     }
 
+    /// 429: the key's rate limit is exhausted for now.
+    pub fn rate_limited(retry_after_seconds: u64) -> Self {
+        ApiError {
+            retry_after_seconds: Some(retry_after_seconds.max(1)),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limit_exceeded",
+                "Too many requests with this API key; retry after the time in Retry-After.",
+            )
+        }
+    }
+
     /// 500: our failure; the cause is logged here.
     pub fn internal(cause: &dyn fmt::Display) -> Self {
         tracing::error!(%cause, "API request failed");
@@ -104,7 +118,11 @@ impl ResponseError for ApiError {
             body["param"] = json!(param);
             body["errors"] = json!([{"field": param, "code": "invalid", "message": self.message}]);
         }
-        HttpResponse::build(self.status).json(body)
+        let mut response = HttpResponse::build(self.status);
+        if let Some(seconds) = self.retry_after_seconds {
+            response.insert_header((actix_web::http::header::RETRY_AFTER, seconds.to_string()));
+        }
+        response.json(body)
     }
 }
 

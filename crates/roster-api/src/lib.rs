@@ -8,6 +8,7 @@ mod directories;
 mod error;
 mod events;
 mod groups;
+mod limits;
 mod list;
 mod users;
 
@@ -16,6 +17,7 @@ use roster_store::Store;
 
 pub use auth::ApiKeyScope;
 pub use error::ApiError;
+pub use limits::ApiLimits;
 
 /// What the API routes need from the server that mounts them.
 #[derive(Clone)]
@@ -24,6 +26,8 @@ pub struct ApiContext {
     pub store: Store,
     /// The externally reachable base URL, for SCIM base URLs shown on directories.
     pub public_url: String,
+    /// Per-key rate limits.
+    pub limits: ApiLimits,
 }
 
 /// Mounts the API routes. The caller provides a `web::Data<ApiContext>`.

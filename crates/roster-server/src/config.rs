@@ -53,6 +53,16 @@ pub struct Settings {
     )]
     pub scim_max_in_flight: usize,
 
+    /// Management API requests per second per API key (bursts of twice that); 0 turns the
+    /// limit off.
+    #[arg(
+        long,
+        global = true,
+        env = "ROSTER_API_RATE_LIMIT",
+        default_value_t = 100
+    )]
+    pub api_rate_limit: u32,
+
     /// Log format on stderr.
     #[arg(long, global = true, env = "ROSTER_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -218,6 +228,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// SCIM requests served at once.
     pub scim_max_in_flight: usize,
+    /// API requests per second per key; 0 is unlimited.
+    pub api_rate_limit: u32,
 }
 
 /// A setting with a value Roster cannot use.
@@ -277,6 +289,7 @@ impl Settings {
             public_url,
             log_format: self.log_format,
             scim_max_in_flight: self.scim_max_in_flight,
+            api_rate_limit: self.api_rate_limit,
         })
     }
 }
@@ -311,6 +324,7 @@ mod tests {
             public_url: None,
             log_format: LogFormat::Text,
             scim_max_in_flight: 256,
+            api_rate_limit: 100,
             webhooks: WebhookSettings {
                 webhook_retry_schedule: "5s,5m,30m,2h,5h,10h,10h".into(),
                 webhook_timeout: "15s".into(),

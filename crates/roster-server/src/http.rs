@@ -7,7 +7,7 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, HttpServer, web};
-use roster_api::ApiContext;
+use roster_api::{ApiContext, ApiLimits};
 use roster_scim::{InFlight, RequestLog, ScimContext};
 use roster_store::Store;
 use serde_json::json;
@@ -48,6 +48,7 @@ pub fn serve(
     let api = web::Data::new(ApiContext {
         store: store.clone(),
         public_url: config.public_url.clone(),
+        limits: ApiLimits::per_key(config.api_rate_limit),
     });
     let store = web::Data::new(store);
     let server = HttpServer::new(move || {

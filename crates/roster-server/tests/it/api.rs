@@ -447,3 +447,51 @@ async fn keys_are_checked_scoped_and_errors_are_json() {
     assert_eq!(scoped.get("/directories").await.0, 401);
     server.stop().await;
 }
+
+#[actix_web::test]
+async fn each_key_has_its_own_rate_limit() {
+    let server = TestServer::start_configured(crate::support::TestDatabase::new(), |config| {
+        config.api_rate_limit = 2;
+    })
+    .await;
+    let busy = api_key(&server, &[]).await;
+    let quiet = api_key(&server, &[]).await;
+    let mut statuses = Vec::new();
+    let mut refused = None;
+    for _ in 0..12 {
+        let response = busy
+            .http
+            .get(format!("{}/directories", busy.base))
+            .bearer_auth(&busy.key)
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+        if response.status() == 429 {
+            let retry_after: u64 = response.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            refused = Some((retry_after, response.json::<Value>().await.unwrap()));
+        }
+    }
+    assert!(
+        statuses.iter().all(|status| [200, 429].contains(status)),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().take(4).all(|status| *status == 200),
+        "a burst of twice the rate passes: {statuses:?}"
+    );
+    let (retry_after, body) =
+        refused.expect("a loop of twelve requests exceeds 2/s with bursts of 4");
+    assert!((1..=2).contains(&retry_after), "{retry_after}");
+    assert_eq!(body["code"], "rate_limit_exceeded");
+    assert_eq!(
+        quiet.get("/directories").await.0,
+        200,
+        "another key is not slowed"
+    );
+    server.stop().await;
+}

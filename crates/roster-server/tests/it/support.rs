@@ -108,6 +108,7 @@ impl TestServer {
             public_url: format!("http://{address}"),
             log_format: LogFormat::Text,
             scim_max_in_flight: 256,
+            api_rate_limit: 100,
         };
         adjust(&mut config);
         let store = Store::open(&config.database_url, config.database_pool_size).unwrap();
