@@ -5,14 +5,13 @@
 use std::ops::Deref;
 use std::time::Duration;
 
-use roster_core::DirectoryId;
 use roster_events::schedule::RetrySchedule;
 use roster_events::{Clock, DispatcherConfig, DispatcherHandle};
 use roster_store::events::Event;
 use serde_json::{Value, json};
 
 use crate::receiver::{Received, Receiver};
-use crate::support::{Scim, Tenant, TestServer};
+use crate::support::{Scim, TestServer};
 
 const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
@@ -60,39 +59,6 @@ impl Guarded {
             .await
             .json();
         guarded
-    }
-
-    async fn tenant(&self, domain: &str) -> Tenant {
-        let organization = self
-            .cli(&["org", "create", "--name", domain, "--domain", domain])
-            .await
-            .json();
-        let organization_id = organization["id"].as_str().unwrap().to_owned();
-        let directory = self
-            .cli(&[
-                "directory",
-                "create",
-                "--organization",
-                &organization_id,
-                "--type",
-                "okta",
-                "--name",
-                "IdP",
-            ])
-            .await
-            .json();
-        Tenant {
-            organization_id,
-            directory_id: directory["id"].as_str().unwrap().to_owned(),
-            scim_base_url: directory["scim_base_url"].as_str().unwrap().to_owned(),
-            token: directory["bearer_token"].as_str().unwrap().to_owned(),
-        }
-    }
-
-    fn events(&self, directory_id: &str) -> Vec<Event> {
-        let id = DirectoryId::parse(directory_id).unwrap();
-        let mut conn = self.store.connection().unwrap();
-        roster_store::events::list_for_directory(&mut conn, &id).unwrap()
     }
 
     /// Waits until `count` webhooks in all have been delivered, and returns them.
@@ -179,7 +145,7 @@ fn open_holds(list: &Value) -> Vec<Value> {
 #[actix_web::test]
 async fn crossing_the_threshold_holds_deactivations_until_released() {
     let guarded = Guarded::start().await;
-    let tenant = guarded.tenant("acme.com").await;
+    let tenant = guarded.tenant("okta", "acme.com").await;
     let scim = Scim::new(&tenant);
     let (users, group) = populate(&scim, "u", 50).await;
     // The users, the group and `dsync.activated`.
@@ -278,7 +244,7 @@ async fn crossing_the_threshold_holds_deactivations_until_released() {
 #[actix_web::test]
 async fn a_discarded_hold_is_never_delivered_but_stays_in_the_log() {
     let guarded = Guarded::start().await;
-    let tenant = guarded.tenant("acme.com").await;
+    let tenant = guarded.tenant("okta", "acme.com").await;
     let scim = Scim::new(&tenant);
     let (users, group) = populate(&scim, "u", 50).await;
     let base = guarded.events(&tenant.directory_id).len();
@@ -338,7 +304,7 @@ async fn a_discarded_hold_is_never_delivered_but_stays_in_the_log() {
 #[actix_web::test]
 async fn small_directories_and_a_guard_turned_off_never_hold() {
     let guarded = Guarded::start().await;
-    let small = guarded.tenant("small.com").await;
+    let small = guarded.tenant("okta", "small.com").await;
     let small_scim = Scim::new(&small);
     let (small_users, _) = populate(&small_scim, "s", 10).await;
     deactivate(&small_scim, &small_users).await;
@@ -346,7 +312,7 @@ async fn small_directories_and_a_guard_turned_off_never_hold() {
     assert_eq!(small_events, 22);
     guarded.delivered(small_events).await;
 
-    let large = guarded.tenant("large.com").await;
+    let large = guarded.tenant("okta", "large.com").await;
     let refused = guarded
         .cli(&[
             "directory",

@@ -199,31 +199,55 @@ pub struct Tenant {
 
 impl TestServer {
     pub async fn tenant(&self, directory_type: &str, domain: &str) -> Tenant {
-        let organization = self
-            .cli(&["org", "create", "--name", domain, "--domain", domain])
-            .await
-            .json();
-        let organization_id = organization["id"].as_str().unwrap().to_owned();
-        let directory = self
-            .cli(&[
-                "directory",
-                "create",
-                "--organization",
-                &organization_id,
-                "--type",
-                directory_type,
-                "--name",
-                "IdP",
-            ])
-            .await
-            .json();
-        Tenant {
-            organization_id,
-            directory_id: directory["id"].as_str().unwrap().to_owned(),
-            scim_base_url: directory["scim_base_url"].as_str().unwrap().to_owned(),
-            token: directory["bearer_token"].as_str().unwrap().to_owned(),
-        }
+        tenant(&self.database.url, &self.base_url, directory_type, domain).await
     }
+}
+
+/// An organization owning `domain` and a directory of `directory_type`, created with the
+/// `roster` binary on a database, as a vendor would.
+pub async fn tenant(
+    database_url: &str,
+    public_url: &str,
+    directory_type: &str,
+    domain: &str,
+) -> Tenant {
+    let organization = run_cli(
+        database_url,
+        public_url,
+        &["org", "create", "--name", domain, "--domain", domain],
+    )
+    .await
+    .json();
+    let organization_id = organization["id"].as_str().unwrap().to_owned();
+    let directory = run_cli(
+        database_url,
+        public_url,
+        &[
+            "directory",
+            "create",
+            "--organization",
+            &organization_id,
+            "--type",
+            directory_type,
+            "--name",
+            "IdP",
+        ],
+    )
+    .await
+    .json();
+    Tenant {
+        organization_id,
+        directory_id: directory["id"].as_str().unwrap().to_owned(),
+        scim_base_url: directory["scim_base_url"].as_str().unwrap().to_owned(),
+        token: directory["bearer_token"].as_str().unwrap().to_owned(),
+    }
+}
+
+/// A directory's events, in order, as stored (the outbox).
+pub fn events(store: &Store, directory_id: &str) -> Vec<roster_store::events::Event> {
+    let id = roster_core::DirectoryId::parse(directory_id).unwrap();
+    let mut conn = store.connection().unwrap();
+    roster_store::events::list_for_directory(&mut conn, &id).unwrap()
 }
 
 /// A SCIM client for one directory, as an identity provider would be configured.
@@ -308,9 +332,7 @@ impl Scim {
 impl TestServer {
     /// The directory's events, in order, as stored (the outbox).
     pub fn events(&self, directory_id: &str) -> Vec<roster_store::events::Event> {
-        let id = roster_core::DirectoryId::parse(directory_id).unwrap();
-        let mut conn = self.store.connection().unwrap();
-        roster_store::events::list_for_directory(&mut conn, &id).unwrap()
+        events(&self.store, directory_id)
     }
 
     /// The types of the directory's events, in order.

@@ -12,19 +12,18 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, KeyInit, Mac};
+use roster_core::Timestamp;
 use roster_core::id::WebhookEndpointId;
-use roster_core::{DirectoryId, Timestamp};
 use roster_events::schedule::RetrySchedule;
 use roster_events::{Clock, Dispatcher, DispatcherConfig, DispatcherHandle};
 use roster_store::deliveries::{self, DeliveryFilter, DeliveryStatus};
-use roster_store::events::Event;
 use roster_store::{DatabaseUrl, Store};
 use serde_json::{Value, json};
 use sha2::Sha256;
 use tokio::sync::Notify;
 
 use crate::receiver::{Answer, Received, Receiver};
-use crate::support::{Scim, Tenant, TestDatabase, TestServer, run_cli};
+use crate::support::{Scim, Tenant, TestDatabase, TestServer, events, run_cli, tenant};
 
 const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const PATCH_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
@@ -70,10 +69,6 @@ impl Hooks {
         }
     }
 
-    async fn tenant(&self, domain: &str) -> Tenant {
-        tenant(&self.database.url, &self.base_url, domain).await
-    }
-
     /// Registers an endpoint through the CLI; returns its id and secret.
     async fn endpoint(&self, url: &str, options: &[&str]) -> (String, String) {
         let mut args = vec!["webhook", "create", "--url", url];
@@ -104,45 +99,6 @@ impl Hooks {
         self.dispatcher.shutdown().await;
         self.server.stop().await;
     }
-}
-
-async fn tenant(database_url: &str, public_url: &str, domain: &str) -> Tenant {
-    let organization = run_cli(
-        database_url,
-        public_url,
-        &["org", "create", "--name", domain, "--domain", domain],
-    )
-    .await
-    .json();
-    let organization_id = organization["id"].as_str().unwrap().to_owned();
-    let directory = run_cli(
-        database_url,
-        public_url,
-        &[
-            "directory",
-            "create",
-            "--organization",
-            &organization_id,
-            "--type",
-            "okta",
-            "--name",
-            "IdP",
-        ],
-    )
-    .await
-    .json();
-    Tenant {
-        organization_id,
-        directory_id: directory["id"].as_str().unwrap().to_owned(),
-        scim_base_url: directory["scim_base_url"].as_str().unwrap().to_owned(),
-        token: directory["bearer_token"].as_str().unwrap().to_owned(),
-    }
-}
-
-fn events(store: &Store, directory_id: &str) -> Vec<Event> {
-    let id = DirectoryId::parse(directory_id).unwrap();
-    let mut conn = store.connection().unwrap();
-    roster_store::events::list_for_directory(&mut conn, &id).unwrap()
 }
 
 fn user(name: &str) -> Value {
@@ -239,7 +195,7 @@ async fn every_event_arrives_signed_twice_exactly_as_stored() {
     let (_, secret) = hooks
         .endpoint(&format!("{}/hooks/roster", receiver.url), &[])
         .await;
-    let tenant = hooks.tenant("acme.com").await;
+    let tenant = hooks.tenant("okta", "acme.com").await;
     let scim = Scim::new(&tenant);
 
     let sent = Instant::now();
@@ -378,7 +334,7 @@ async fn a_receiver_that_was_down_gets_the_whole_backlog_with_the_same_event_ids
     });
     let hooks = Hooks::start(|_| {}).await;
     let (endpoint, secret) = hooks.endpoint(&receiver.url, &[]).await;
-    let tenant = hooks.tenant("acme.com").await;
+    let tenant = hooks.tenant("okta", "acme.com").await;
     let scim = Scim::new(&tenant);
     for name in ["ann", "bob", "cat"] {
         assert_eq!(scim.post("/Users", &user(name)).await.status, 201);
@@ -448,7 +404,7 @@ async fn retry_after_is_honoured_and_an_endpoint_failing_for_days_is_disabled() 
     })
     .await;
     let (endpoint, _) = hooks.endpoint(&receiver.url, &[]).await;
-    let tenant = hooks.tenant("acme.com").await;
+    let tenant = hooks.tenant("okta", "acme.com").await;
     assert_eq!(
         Scim::new(&tenant).post("/Users", &user("ann")).await.status,
         201
@@ -529,8 +485,8 @@ async fn retry_after_is_honoured_and_an_endpoint_failing_for_days_is_disabled() 
 async fn endpoints_get_only_their_organization_and_event_types() {
     let receiver = Receiver::start().await;
     let hooks = Hooks::start(|_| {}).await;
-    let acme = hooks.tenant("acme.com").await;
-    let globex = hooks.tenant("globex.com").await;
+    let acme = hooks.tenant("okta", "acme.com").await;
+    let globex = hooks.tenant("okta", "globex.com").await;
 
     let refused = hooks
         .cli(&[
@@ -659,7 +615,7 @@ async fn internal_addresses_are_refused_unless_allowed() {
     hooks
         .endpoint(&format!("http://localhost:{port}/"), &[])
         .await;
-    let tenant = hooks.tenant("acme.com").await;
+    let tenant = hooks.tenant("okta", "acme.com").await;
     assert_eq!(
         Scim::new(&tenant).post("/Users", &user("ann")).await.status,
         201
@@ -689,7 +645,7 @@ async fn a_rotated_secret_overlaps_with_the_previous_one_in_the_standard_header(
     let receiver = Receiver::start().await;
     let hooks = Hooks::start(|_| {}).await;
     let (endpoint, first_secret) = hooks.endpoint(&receiver.url, &[]).await;
-    let tenant = hooks.tenant("acme.com").await;
+    let tenant = hooks.tenant("okta", "acme.com").await;
     let scim = Scim::new(&tenant);
     assert_eq!(scim.post("/Users", &user("ann")).await.status, 201);
     for delivery in receiver.wait_for_delivered(2, Duration::from_secs(5)).await {
@@ -748,7 +704,7 @@ async fn failed_deliveries_are_redelivered_on_request_with_the_same_event_id() {
     let hooks =
         Hooks::start(|config| config.retry_schedule = RetrySchedule::parse("").unwrap()).await;
     let (endpoint, secret) = hooks.endpoint(&receiver.url, &[]).await;
-    let tenant = hooks.tenant("acme.com").await;
+    let tenant = hooks.tenant("okta", "acme.com").await;
     assert_eq!(
         Scim::new(&tenant).post("/Users", &user("ann")).await.status,
         201
@@ -819,7 +775,7 @@ async fn events_past_their_retention_are_pruned_with_their_deliveries() {
     let receiver = Receiver::start().await;
     let hooks = Hooks::start(|_| {}).await;
     let (endpoint, _) = hooks.endpoint(&receiver.url, &[]).await;
-    let tenant = hooks.tenant("acme.com").await;
+    let tenant = hooks.tenant("okta", "acme.com").await;
     assert_eq!(
         Scim::new(&tenant).post("/Users", &user("ann")).await.status,
         201
@@ -917,7 +873,7 @@ async fn killed_with_sigkill_mid_stream_nothing_acknowledged_is_lost_or_undelive
     )
     .await
     .json();
-    let tenant = tenant(&database.url, &public_url, "acme.com").await;
+    let tenant = tenant(&database.url, &public_url, "okta", "acme.com").await;
     let mut server = spawn_roster("serve", &database.url, &listen);
     wait_ready(&listen).await;
 
@@ -1168,7 +1124,7 @@ async fn a_slow_receiver_holds_up_nobody_else() {
     let hooks = Hooks::start(|config| config.endpoint_concurrency = 1).await;
     hooks.endpoint(&slow.url, &[]).await;
     hooks.endpoint(&fast.url, &[]).await;
-    let tenant = hooks.tenant("acme.com").await;
+    let tenant = hooks.tenant("okta", "acme.com").await;
     let scim = Scim::new(&tenant);
     for name in ["ann", "bob", "cat"] {
         assert_eq!(scim.post("/Users", &user(name)).await.status, 201);
