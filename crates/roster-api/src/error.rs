@@ -6,7 +6,8 @@ use std::fmt;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 /// An error answered to an API client.
 #[derive(Debug)]
@@ -45,6 +46,25 @@ impl ApiError {
             "forbidden",
             "This API key may only read.",
         )
+    }
+
+    /// 403: the key is limited to one organization and the request reaches beyond it.
+    pub fn outside_scope(message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    /// 400: the body is not the JSON the endpoint takes.
+    pub fn malformed_body(cause: &dyn fmt::Display) -> Self {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            format!("The request body is not valid JSON for this endpoint: {cause}."),
+        )
+    }
+
+    /// 409: the change would break a uniqueness rule (a domain or external id already used).
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::CONFLICT, code, message)
     }
 
     /// 404: no such object, or not one the key may see.
@@ -101,6 +121,30 @@ impl ApiError {
     }
 }
 
+/// Every error's body.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody<'a> {
+    /// What went wrong, for a person.
+    message: &'a str,
+    /// What went wrong, for a program: `unauthorized`, `forbidden`, `entity_not_found`,
+    /// `invalid_request`, `invalid_request_parameters`, `rate_limit_exceeded`, …
+    code: &'static str,
+    /// The parameter or field at fault, on 422.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    param: Option<&'static str>,
+    /// The same, as WorkOS lists validation errors, on 422.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<Vec<FieldError<'a>>>,
+}
+
+/// One invalid field.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldError<'a> {
+    field: &'static str,
+    code: &'static str,
+    message: &'a str,
+}
+
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.status.as_u16(), self.message)
@@ -113,11 +157,18 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let mut body = json!({"message": self.message, "code": self.code});
-        if let Some(param) = self.param {
-            body["param"] = json!(param);
-            body["errors"] = json!([{"field": param, "code": "invalid", "message": self.message}]);
-        }
+        let body = ErrorBody {
+            message: &self.message,
+            code: self.code,
+            param: self.param,
+            errors: self.param.map(|field| {
+                vec![FieldError {
+                    field,
+                    code: "invalid",
+                    message: &self.message,
+                }]
+            }),
+        };
         let mut response = HttpResponse::build(self.status);
         if let Some(seconds) = self.retry_after_seconds {
             response.insert_header((actix_web::http::header::RETRY_AFTER, seconds.to_string()));

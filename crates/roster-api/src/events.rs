@@ -49,7 +49,7 @@ async fn list(
     let organization = match (scope.organization(), requested) {
         (Some(own), Some(asked)) if own.as_str() != asked => {
             return Ok(list_response(Page {
-                items: Vec::new(),
+                items: Vec::<serde_json::Value>::new(),
                 before: None,
                 after: None,
             }));

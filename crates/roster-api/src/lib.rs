@@ -4,16 +4,22 @@
 //! One file per resource; list endpoints share the cursor parameters and envelope of `list`.
 
 mod auth;
+mod body;
 mod directories;
 mod error;
 mod events;
 mod groups;
 mod limits;
 mod list;
+mod openapi;
+mod organizations;
 mod users;
+
+use std::sync::Arc;
 
 use actix_web::web;
 use roster_store::Store;
+use tokio::sync::Notify;
 
 pub use auth::ApiKeyScope;
 pub use error::ApiError;
@@ -28,11 +34,15 @@ pub struct ApiContext {
     pub public_url: String,
     /// Per-key rate limits.
     pub limits: ApiLimits,
+    /// Signalled after a commit that recorded events, to wake the webhook dispatcher.
+    pub events_written: Arc<Notify>,
 }
 
 /// Mounts the API routes. The caller provides a `web::Data<ApiContext>`.
 pub fn configure(config: &mut web::ServiceConfig) {
     config
+        .configure(openapi::configure)
+        .configure(organizations::configure)
         .configure(directories::configure)
         .configure(users::configure)
         .configure(groups::configure)

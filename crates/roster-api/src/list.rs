@@ -7,7 +7,10 @@ use std::collections::HashMap;
 use actix_web::HttpResponse;
 use roster_core::Timestamp;
 use roster_store::page::{Order, Page, PageRequest};
-use serde_json::{Value, json};
+use serde::Serialize;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::{ObjectBuilder, Required, Type};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::ApiError;
 
@@ -77,10 +80,73 @@ pub fn timestamp(query: &Query, name: &'static str) -> Result<Option<Timestamp>,
 }
 
 /// The list envelope.
-pub fn list_response(page: Page<Value>) -> HttpResponse {
-    HttpResponse::Ok().json(json!({
-        "object": "list",
-        "data": page.items,
-        "list_metadata": {"before": page.before, "after": page.after},
-    }))
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListOf<T> {
+    /// Always `list`.
+    #[schema(example = "list")]
+    object: &'static str,
+    /// The page's objects, in list order.
+    data: Vec<T>,
+    list_metadata: ListMetadata,
+}
+
+/// The cursors around a page; both keys are always present.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListMetadata {
+    /// Pass as `before` to get the previous page; null on the first.
+    before: Option<String>,
+    /// Pass as `after` to get the next page; null on the last.
+    after: Option<String>,
+}
+
+/// Answers with a page in the list envelope.
+pub fn list_response<T: Serialize>(page: Page<T>) -> HttpResponse {
+    HttpResponse::Ok().json(ListOf {
+        object: "list",
+        data: page.items,
+        list_metadata: ListMetadata {
+            before: page.before,
+            after: page.after,
+        },
+    })
+}
+
+/// The parameters every list takes, for the OpenAPI document (they are read by
+/// [`page_request`]).
+pub struct ListParameters;
+
+impl IntoParams for ListParameters {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let parameter = |name: &str, kind: Type, description: &str| {
+            ParameterBuilder::new()
+                .name(name)
+                .parameter_in(ParameterIn::Query)
+                .required(Required::False)
+                .description(Some(description))
+                .schema(Some(ObjectBuilder::new().schema_type(kind)))
+                .build()
+        };
+        vec![
+            parameter(
+                "limit",
+                Type::Integer,
+                "1 to 100 objects per page (default 10).",
+            ),
+            parameter(
+                "order",
+                Type::String,
+                "`desc` (newest first) or `asc`; the default is `desc`, or `asc` for events.",
+            ),
+            parameter(
+                "after",
+                Type::String,
+                "The `list_metadata.after` of the previous page.",
+            ),
+            parameter(
+                "before",
+                Type::String,
+                "The `list_metadata.before` of the next page.",
+            ),
+        ]
+    }
 }

@@ -18,6 +18,6 @@ pub use event::EventType;
 pub use id::{
     ApiKeyId, DirectoryGroupId, DirectoryId, DirectoryUserId, EventId, IdError, OrganizationId,
 };
-pub use organization::{Domain, DomainError, NameError, validate_name};
+pub use organization::{Domain, DomainError, NameError, organization_domain_id, validate_name};
 pub use secret::BearerToken;
 pub use time::Timestamp;

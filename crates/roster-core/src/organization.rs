@@ -2,6 +2,11 @@
 
 use std::fmt;
 
+use sha2::{Digest, Sha256};
+use ulid::Ulid;
+
+use crate::OrganizationId;
+
 /// A normalised (lower-case, no trailing dot) DNS domain name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Domain(String);
@@ -61,6 +66,25 @@ impl fmt::Display for Domain {
     }
 }
 
+/// The id of `domain` as a domain of `organization` (`org_domain_…`, as WorkOS names its
+/// organization-domain objects). Derived rather than stored: the organization's creation time
+/// and a digest of the pair, so it is a valid ULID, stable across reads, and different for the
+/// same domain under another organization.
+pub fn organization_domain_id(organization: &OrganizationId, domain: &Domain) -> String {
+    let created_ms = organization
+        .as_str()
+        .strip_prefix("org_")
+        .and_then(|ulid| Ulid::from_string(ulid).ok())
+        .map_or(0, |ulid| ulid.timestamp_ms());
+    let digest = Sha256::digest(format!("{organization}/{domain}").as_bytes());
+    let mut random = [0u8; 16];
+    random[6..].copy_from_slice(&digest[..10]);
+    format!(
+        "org_domain_{}",
+        Ulid::from_parts(created_ms, u128::from_be_bytes(random))
+    )
+}
+
 /// A display name that is empty or absurdly long.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("the {what} name must be 1 to {max} characters, not {actual}", max = NAME_MAX_CHARS)]
@@ -93,6 +117,19 @@ mod tests {
         );
         assert!(validate_name("organization", "   ").is_err());
         assert!(validate_name("directory", &"x".repeat(256)).is_err());
+    }
+
+    #[test]
+    fn domain_ids_are_stable_ulids_distinct_per_organization() {
+        let acme = OrganizationId::generate();
+        let globex = OrganizationId::generate();
+        let domain = Domain::parse("example.com").unwrap();
+        let id = organization_domain_id(&acme, &domain);
+        assert_eq!(id, organization_domain_id(&acme, &domain));
+        assert_ne!(id, organization_domain_id(&globex, &domain));
+        let ulid = Ulid::from_string(id.strip_prefix("org_domain_").unwrap()).unwrap();
+        let acme_ulid = Ulid::from_string(acme.as_str().strip_prefix("org_").unwrap()).unwrap();
+        assert_eq!(ulid.timestamp_ms(), acme_ulid.timestamp_ms());
     }
 
     #[test]

@@ -385,6 +385,7 @@ fn administer(config: &Config, command: Command) -> Result<Value, String> {
                     name,
                     external_id,
                     domains,
+                    metadata: Default::default(),
                 },
             )
             .map_err(|e| e.to_string())?;

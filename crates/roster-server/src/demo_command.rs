@@ -55,6 +55,7 @@ fn fixtures(store: &Store, public_url: &str, webhook_url: &str) -> Result<Fixtur
             name: validate_name("organization", "Acme Corp").map_err(|e| e.to_string())?,
             external_id: None,
             domains: vec![Domain::parse(DOMAIN).map_err(|e| e.to_string())?],
+            metadata: Default::default(),
         },
     )
     .map_err(|e| e.to_string())?;

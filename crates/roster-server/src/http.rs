@@ -37,7 +37,7 @@ pub fn serve(
         store: store.clone(),
         public_url: config.public_url.clone(),
         in_flight: InFlight::new(config.scim_max_in_flight),
-        events_written,
+        events_written: events_written.clone(),
         request_log: RequestLog::start(store.clone()),
     });
     // Retention and log pruning: hourly is plenty for promises made in days.
@@ -49,6 +49,7 @@ pub fn serve(
         store: store.clone(),
         public_url: config.public_url.clone(),
         limits: ApiLimits::per_key(config.api_rate_limit),
+        events_written,
     });
     let store = web::Data::new(store);
     let server = HttpServer::new(move || {

@@ -60,7 +60,11 @@ impl Directory {
             "external_key": self.external_key,
             "domains": domains
                 .iter()
-                .map(|domain| serde_json::json!({"object": "organization_domain", "domain": domain.as_str()}))
+                .map(|domain| serde_json::json!({
+                    "object": "organization_domain",
+                    "id": roster_core::organization_domain_id(&self.organization_id, domain),
+                    "domain": domain.as_str(),
+                }))
                 .collect::<Vec<_>>(),
             "created_at": self.created_at.to_rfc3339(),
             "updated_at": self.updated_at.to_rfc3339(),
@@ -344,24 +348,30 @@ pub fn record_request(
 /// `dsync.deleted` (and, as WorkOS does, no per-user or per-group events). False if there was
 /// no such directory.
 pub fn delete(conn: &mut AnyConnection, id: &DirectoryId) -> QueryResult<bool> {
-    conn.write_transaction(|conn| {
-        lock_for_write(conn, id)?;
-        let Some(directory) = find(conn, id)? else {
-            return Ok(false);
-        };
-        let now = Timestamp::now();
-        let data = directory.to_event_json("deleted", &[]);
-        events::append(
-            conn,
-            id,
-            &directory.organization_id,
-            EventType::Deleted,
-            &data,
-            now,
-        )?;
-        diesel::delete(directories::table.find(id.as_str())).execute(conn)?;
-        Ok(true)
-    })
+    conn.write_transaction(|conn| delete_within_transaction(conn, id))
+}
+
+/// [`delete`]'s work, for a caller that already holds a write transaction.
+pub(crate) fn delete_within_transaction(
+    conn: &mut AnyConnection,
+    id: &DirectoryId,
+) -> QueryResult<bool> {
+    lock_for_write(conn, id)?;
+    let Some(directory) = find(conn, id)? else {
+        return Ok(false);
+    };
+    let now = Timestamp::now();
+    let data = directory.to_event_json("deleted", &[]);
+    events::append(
+        conn,
+        id,
+        &directory.organization_id,
+        EventType::Deleted,
+        &data,
+        now,
+    )?;
+    diesel::delete(directories::table.find(id.as_str())).execute(conn)?;
+    Ok(true)
 }
 
 /// Which directories a management-API list returns; every filter given must hold.

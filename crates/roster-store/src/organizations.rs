@@ -1,9 +1,12 @@
 //! Organizations and the email domains they own.
 
+use std::collections::BTreeMap;
+
 use diesel::prelude::*;
 use roster_core::{Domain, OrganizationId, Timestamp};
 
-use crate::schema::{organization_domains, organizations};
+use crate::page::{Page, PageRequest, read_page};
+use crate::schema::{directories, organization_domains, organizations};
 use crate::{AnyConnection, QueryError, QueryResult};
 
 /// An organization with its domains.
@@ -17,6 +20,8 @@ pub struct Organization {
     pub external_id: Option<String>,
     /// Email domains, sorted; each belongs to one organization only.
     pub domains: Vec<Domain>,
+    /// The vendor's own key-value pairs.
+    pub metadata: Metadata,
     /// When it was created.
     pub created_at: Timestamp,
     /// When it last changed.
@@ -32,7 +37,12 @@ pub struct NewOrganization {
     pub external_id: Option<String>,
     /// Email domains.
     pub domains: Vec<Domain>,
+    /// Key-value pairs, already validated.
+    pub metadata: Metadata,
 }
+
+/// An organization's metadata: string values by key, as WorkOS keeps them.
+pub type Metadata = BTreeMap<String, String>;
 
 /// Why an organization could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +71,7 @@ struct OrganizationRow {
     external_id: Option<String>,
     created_at: i64,
     updated_at: i64,
+    metadata: String,
 }
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -99,6 +110,7 @@ pub fn create(
                 external_id: new.external_id.clone(),
                 created_at: now.as_millis(),
                 updated_at: now.as_millis(),
+                metadata: encode_metadata(&new.metadata),
             })
             .execute(conn)?;
         insert_domains(conn, &id, &domains, now)?;
@@ -109,8 +121,187 @@ pub fn create(
         name: new.name,
         external_id: new.external_id,
         domains,
+        metadata: new.metadata,
         created_at: now,
         updated_at: now,
+    })
+}
+
+/// What an update changes; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct OrganizationUpdate {
+    /// A new display name, already validated.
+    pub name: Option<String>,
+    /// A new external id (`Some(None)` clears it).
+    pub external_id: Option<Option<String>>,
+    /// The complete new set of domains.
+    pub domains: Option<Vec<Domain>>,
+    /// The complete new metadata.
+    pub metadata: Option<Metadata>,
+}
+
+/// Changes an organization in one transaction; `None` if there is no such organization.
+/// Domains are replaced as a set: those kept keep their place, new ones must be free.
+pub fn update(
+    conn: &mut AnyConnection,
+    id: &OrganizationId,
+    change: OrganizationUpdate,
+) -> Result<Option<Organization>, OrganizationWriteError> {
+    let now = Timestamp::now();
+    conn.write_transaction(|conn| {
+        if !exists(conn, id)? {
+            return Ok(None);
+        }
+        if let Some(Some(external_id)) = &change.external_id {
+            let taken = organizations::table
+                .filter(organizations::external_id.eq(external_id))
+                .filter(organizations::id.ne(id.as_str()))
+                .count()
+                .get_result::<i64>(conn)?;
+            if taken > 0 {
+                return Err(OrganizationWriteError::ExternalIdTaken(external_id.clone()));
+            }
+        }
+        if let Some(mut domains) = change.domains {
+            domains.sort();
+            domains.dedup();
+            let names: Vec<&str> = domains.iter().map(Domain::as_str).collect();
+            diesel::delete(
+                organization_domains::table
+                    .filter(organization_domains::organization_id.eq(id.as_str()))
+                    .filter(organization_domains::domain.ne_all(&names)),
+            )
+            .execute(conn)?;
+            let kept: Vec<String> = organization_domains::table
+                .filter(organization_domains::organization_id.eq(id.as_str()))
+                .select(organization_domains::domain)
+                .load(conn)?;
+            let added: Vec<Domain> = domains
+                .into_iter()
+                .filter(|domain| !kept.iter().any(|name| name == domain.as_str()))
+                .collect();
+            ensure_domains_free(conn, &added)?;
+            insert_domains(conn, id, &added, now)?;
+        }
+        diesel::update(organizations::table.find(id.as_str()))
+            .set(organizations::updated_at.eq(now.as_millis()))
+            .execute(conn)?;
+        if let Some(name) = &change.name {
+            diesel::update(organizations::table.find(id.as_str()))
+                .set(organizations::name.eq(name))
+                .execute(conn)?;
+        }
+        if let Some(external_id) = &change.external_id {
+            diesel::update(organizations::table.find(id.as_str()))
+                .set(organizations::external_id.eq(external_id))
+                .execute(conn)?;
+        }
+        if let Some(metadata) = &change.metadata {
+            diesel::update(organizations::table.find(id.as_str()))
+                .set(organizations::metadata.eq(encode_metadata(metadata)))
+                .execute(conn)?;
+        }
+        Ok(find(conn, id)?)
+    })
+}
+
+/// Deletes an organization with everything it owns: each directory is deleted as
+/// `directories::delete` does (recording `dsync.deleted`, in this same transaction),
+/// then the organization, whose domains, API keys and webhook endpoints go with it. False if
+/// there was no such organization.
+pub fn delete(conn: &mut AnyConnection, id: &OrganizationId) -> QueryResult<bool> {
+    conn.write_transaction(|conn| {
+        if !exists(conn, id)? {
+            return Ok(false);
+        }
+        let owned: Vec<String> = directories::table
+            .filter(directories::organization_id.eq(id.as_str()))
+            .order(directories::id.asc())
+            .select(directories::id)
+            .load(conn)?;
+        for directory in owned {
+            let directory = roster_core::DirectoryId::parse(&directory).map_err(corrupt)?;
+            crate::directories::delete_within_transaction(conn, &directory)?;
+        }
+        diesel::delete(organizations::table.find(id.as_str())).execute(conn)?;
+        Ok(true)
+    })
+}
+
+/// The organization whose external id is `external_id`.
+pub fn find_by_external_id(
+    conn: &mut AnyConnection,
+    external_id: &str,
+) -> QueryResult<Option<Organization>> {
+    let row = organizations::table
+        .filter(organizations::external_id.eq(external_id))
+        .select(OrganizationRow::as_select())
+        .first(conn)
+        .optional()?;
+    match row {
+        Some(row) => Ok(attach_domains(conn, vec![row])?.pop()),
+        None => Ok(None),
+    }
+}
+
+/// Which organizations a list returns; every filter given must hold.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OrganizationListFilter<'a> {
+    /// Only this one (an API key limited to one organization).
+    pub id: Option<&'a str>,
+    /// Only those whose name contains this (case-insensitive).
+    pub search: Option<&'a str>,
+    /// Only those owning at least one of these domains.
+    pub domains: &'a [Domain],
+}
+
+/// A page of organizations, for the management API and the dashboard.
+pub fn list_page(
+    conn: &mut AnyConnection,
+    filter: &OrganizationListFilter<'_>,
+    request: &PageRequest,
+) -> QueryResult<Page<Organization>> {
+    let mut query = organizations::table
+        .select(OrganizationRow::as_select())
+        .into_boxed();
+    if let Some(id) = filter.id {
+        query = query.filter(organizations::id.eq(id.to_owned()));
+    }
+    if let Some(search) = filter.search {
+        let pattern = format!(
+            "%{}%",
+            crate::sql::like_escape(&roster_core::case_key(search))
+        );
+        query = query.filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("lower(organizations.name) LIKE ")
+                .bind::<diesel::sql_types::Text, _>(pattern)
+                .sql(" ESCAPE '\\'"),
+        );
+    }
+    if !filter.domains.is_empty() {
+        let names: Vec<String> = filter.domains.iter().map(Domain::to_string).collect();
+        let owners = organization_domains::table
+            .filter(organization_domains::domain.eq_any(names))
+            .select(organization_domains::organization_id);
+        query = query.filter(organizations::id.eq_any(owners));
+    }
+    let page = read_page!(
+        conn,
+        query,
+        organizations::id,
+        request,
+        OrganizationRow,
+        |row: &OrganizationRow| row.id.clone()
+    );
+    let Page {
+        items,
+        before,
+        after,
+    } = page;
+    Ok(Page {
+        items: attach_domains(conn, items)?,
+        before,
+        after,
     })
 }
 
@@ -118,6 +309,9 @@ fn ensure_domains_free(
     conn: &mut AnyConnection,
     domains: &[Domain],
 ) -> Result<(), OrganizationWriteError> {
+    if domains.is_empty() {
+        return Ok(());
+    }
     let names: Vec<&str> = domains.iter().map(Domain::as_str).collect();
     let claimed = organization_domains::table
         .filter(organization_domains::domain.eq_any(&names))
@@ -207,11 +401,21 @@ fn attach_domains(
                 name: row.name,
                 external_id: row.external_id,
                 domains,
+                metadata: serde_json::from_str(&row.metadata).map_err(corrupt)?,
                 created_at: Timestamp::from_millis(row.created_at),
                 updated_at: Timestamp::from_millis(row.updated_at),
             })
         })
         .collect()
+}
+
+fn encode_metadata(metadata: &Metadata) -> String {
+    serde_json::Value::from_iter(
+        metadata
+            .iter()
+            .map(|(key, value)| (key.clone(), serde_json::Value::from(value.as_str()))),
+    )
+    .to_string()
 }
 
 /// A stored value that the domain types refuse means the row was written by something else.

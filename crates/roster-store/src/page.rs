@@ -38,6 +38,15 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     /// Converts the items, keeping the cursors.
+    pub fn map<U>(self, convert: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(convert).collect(),
+            before: self.before,
+            after: self.after,
+        }
+    }
+
+    /// Converts the items, keeping the cursors.
     pub fn try_map<U, E>(self, convert: impl FnMut(T) -> Result<U, E>) -> Result<Page<U>, E> {
         Ok(Page {
             items: self

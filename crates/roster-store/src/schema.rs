@@ -9,6 +9,7 @@ diesel::table! {
         external_id -> Nullable<Text>,
         created_at -> BigInt,
         updated_at -> BigInt,
+        metadata -> Text,
     }
 }
 

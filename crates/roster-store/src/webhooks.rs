@@ -161,12 +161,7 @@ pub fn create(conn: &mut AnyConnection, new: NewEndpoint) -> QueryResult<Webhook
     let row = EndpointRow {
         id: WebhookEndpointId::generate().to_string(),
         url: new.url,
-        event_types: new
-            .event_types
-            .iter()
-            .map(|kind| kind.as_str())
-            .collect::<Vec<_>>()
-            .join(","),
+        event_types: encode_event_types(&new.event_types),
         organization_id: new.organization_id.map(|id| id.to_string()),
         enabled: true,
         secret: new.secret.0,
@@ -182,6 +177,67 @@ pub fn create(conn: &mut AnyConnection, new: NewEndpoint) -> QueryResult<Webhook
         .values(row)
         .execute(conn)?;
     find(conn, &WebhookEndpointId::parse(&id).map_err(corrupt)?)?.ok_or(diesel::NotFound)
+}
+
+fn encode_event_types(types: &[EventType]) -> String {
+    types
+        .iter()
+        .map(|kind| kind.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Changes where an endpoint delivers and which event types it receives (`None` keeps one
+/// as it is). Deliveries already queued keep going to the endpoint, now at its new URL.
+/// Returns the endpoint, or `None` if there is none.
+pub fn update_target(
+    conn: &mut AnyConnection,
+    id: &WebhookEndpointId,
+    url: Option<&str>,
+    event_types: Option<&[EventType]>,
+) -> QueryResult<Option<WebhookEndpoint>> {
+    conn.write_transaction(|conn| {
+        let changed = diesel::update(webhook_endpoints::table.find(id.as_str()))
+            .set(webhook_endpoints::updated_at.eq(Timestamp::now().as_millis()))
+            .execute(conn)?;
+        if changed == 0 {
+            return Ok(None);
+        }
+        if let Some(url) = url {
+            diesel::update(webhook_endpoints::table.find(id.as_str()))
+                .set(webhook_endpoints::url.eq(url))
+                .execute(conn)?;
+        }
+        if let Some(types) = event_types {
+            diesel::update(webhook_endpoints::table.find(id.as_str()))
+                .set(webhook_endpoints::event_types.eq(encode_event_types(types)))
+                .execute(conn)?;
+        }
+        find(conn, id)
+    })
+}
+
+/// A page of endpoints, optionally only those limited to one organization.
+pub fn list_page(
+    conn: &mut AnyConnection,
+    organization: Option<&OrganizationId>,
+    request: &crate::page::PageRequest,
+) -> QueryResult<crate::page::Page<WebhookEndpoint>> {
+    let mut query = webhook_endpoints::table
+        .select(EndpointRow::as_select())
+        .into_boxed();
+    if let Some(organization) = organization {
+        query = query.filter(webhook_endpoints::organization_id.eq(organization.to_string()));
+    }
+    let page = crate::page::read_page!(
+        conn,
+        query,
+        webhook_endpoints::id,
+        request,
+        EndpointRow,
+        |row: &EndpointRow| row.id.clone()
+    );
+    page.try_map(WebhookEndpoint::try_from)
 }
 
 /// One endpoint.
