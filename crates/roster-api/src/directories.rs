@@ -1,21 +1,91 @@
-//! `/directories`: list, read, delete.
+//! `/directories`: WorkOS's list, read and delete, and what a vendor's backend needs to set
+//! customers up without the CLI or the dashboard: create (with the bearer token, shown once),
+//! update, and token reset.
 
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
 
+use actix_web::web::Bytes;
 use actix_web::{HttpResponse, web};
-use roster_store::directories::{self, Directory, DirectoryListFilter};
-use roster_store::page::Order;
+use roster_core::directory::INACTIVE_USER_RETENTION_DAYS;
+use roster_core::{
+    BearerToken, DirectoryId, DirectoryType, EmailDomainPolicy, OrganizationId, validate_name,
+};
+use roster_store::directories::{self, Directory, DirectoryListFilter, DirectoryWriteError};
+use roster_store::page::{Order, Page};
 use roster_store::{AnyConnection, groups, organizations, users};
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-use crate::list::{Query, list_response, page_request, param};
-use crate::{ApiContext, ApiError, ApiKeyScope};
+use crate::list::{ListOf, Query, list_response, page_request, param};
+use crate::{ApiContext, ApiError, ApiKeyScope, body};
 
 pub(crate) fn configure(config: &mut web::ServiceConfig) {
     config
-        .service(web::resource("/directories").get(list))
-        .service(web::resource("/directories/{id}").get(read).delete(remove));
+        .service(web::resource("/directories").get(list).post(create))
+        .service(
+            web::resource("/directories/{id}")
+                .get(read)
+                .put(update)
+                .delete(remove),
+        )
+        .service(web::resource("/directories/{id}/token").post(reset_token));
+}
+
+/// A directory: one identity-provider connection of an organization.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct DirectoryObject {
+    /// Always `directory`.
+    #[schema(example = "directory")]
+    object: &'static str,
+    /// `directory_…`
+    id: String,
+    organization_id: String,
+    /// A random, stable key.
+    external_key: String,
+    /// WorkOS's type string, e.g. `okta scim v2.0`.
+    #[schema(example = "okta scim v2.0")]
+    r#type: String,
+    /// `unlinked` until the identity provider's first authenticated request, then `linked`.
+    #[schema(example = "linked")]
+    state: String,
+    name: String,
+    /// The organization's first domain.
+    domain: Option<String>,
+    /// Where the identity provider sends SCIM requests.
+    scim_base_url: String,
+    /// Users inactive this many days are deleted; null keeps them.
+    inactive_user_retention_days: Option<i64>,
+    /// `flag` or `refuse` users whose email domain is not the organization's.
+    email_domain_policy: String,
+    /// When the identity provider last made an authenticated request (to the minute).
+    #[schema(format = DateTime)]
+    last_request_at: Option<String>,
+    /// The sequence number of the directory's latest event: load users and groups, then
+    /// follow events from here.
+    last_event_sequence: i64,
+    #[schema(format = DateTime)]
+    created_at: String,
+    #[schema(format = DateTime)]
+    updated_at: String,
+    metadata: DirectoryMetadata,
+    /// Only when just created or reset: the one time it can be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bearer_token: Option<String>,
+}
+
+/// How many users and groups a directory holds.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct DirectoryMetadata {
+    users: UserCounts,
+    groups: i64,
+}
+
+/// Users by state.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct UserCounts {
+    active: i64,
+    inactive: i64,
 }
 
 /// WorkOS's directory objects for `found`, with user and group counts, in a fixed number of
@@ -24,7 +94,7 @@ fn render(
     conn: &mut AnyConnection,
     found: &[Directory],
     public_url: &str,
-) -> Result<Vec<Value>, ApiError> {
+) -> Result<Vec<DirectoryObject>, ApiError> {
     let ids: Vec<&str> = found
         .iter()
         .map(|directory| directory.id.as_str())
@@ -54,33 +124,71 @@ fn render(
         .map(|directory| {
             let id = directory.id.to_string();
             let count = |active| user_counts.get(&(id.clone(), active)).copied().unwrap_or(0);
-            json!({
-                "object": "directory",
-                "id": directory.id,
-                "organization_id": directory.organization_id,
-                "external_key": directory.external_key,
-                "type": directory.directory_type,
-                "state": directory.state,
-                "name": directory.name,
-                "domain": domains.get(directory.organization_id.as_str()).cloned().flatten(),
-                "scim_base_url": format!(
-                    "{public_url}/scim/{}/{}",
-                    directory.directory_type.scim_version().path_segment(),
-                    directory.id
-                ),
-                // Not a WorkOS key: load users and groups, then follow events from this point.
-                "last_event_sequence": directory.last_event_sequence,
-                "created_at": directory.created_at.to_rfc3339(),
-                "updated_at": directory.updated_at.to_rfc3339(),
-                "metadata": {
-                    "users": {"active": count(true), "inactive": count(false)},
-                    "groups": group_counts.get(&id).copied().unwrap_or(0),
+            DirectoryObject {
+                object: "directory",
+                id: id.clone(),
+                organization_id: directory.organization_id.to_string(),
+                external_key: directory.external_key.clone(),
+                r#type: directory.directory_type.to_string(),
+                state: directory.state.as_str().to_owned(),
+                name: directory.name.clone(),
+                domain: domains
+                    .get(directory.organization_id.as_str())
+                    .cloned()
+                    .flatten(),
+                scim_base_url: directory.scim_base_url(public_url),
+                inactive_user_retention_days: directory.inactive_user_retention_days,
+                email_domain_policy: directory.email_domain_policy.as_str().to_owned(),
+                last_request_at: directory.last_request_at.map(|at| at.to_rfc3339()),
+                last_event_sequence: directory.last_event_sequence,
+                created_at: directory.created_at.to_rfc3339(),
+                updated_at: directory.updated_at.to_rfc3339(),
+                metadata: DirectoryMetadata {
+                    users: UserCounts {
+                        active: count(true),
+                        inactive: count(false),
+                    },
+                    groups: group_counts.get(&id).copied().unwrap_or(0),
                 },
-            })
+                bearer_token: None,
+            }
         })
         .collect())
 }
 
+/// One directory's object, with its new token when there is one.
+fn render_one(
+    conn: &mut AnyConnection,
+    directory: &Directory,
+    public_url: &str,
+    token: Option<&BearerToken>,
+) -> Result<DirectoryObject, ApiError> {
+    let mut object = render(conn, std::slice::from_ref(directory), public_url)?
+        .pop()
+        .ok_or_else(|| ApiError::not_found("directory", directory.id.as_str()))?;
+    object.bearer_token = token.map(|token| token.expose().to_owned());
+    Ok(object)
+}
+
+/// List directories.
+#[utoipa::path(
+    get,
+    path = "/directories",
+    operation_id = "list_directories",
+    tag = "directories",
+    params(
+        ("organization_id" = Option<String>, Query, description = "Only this organization's."),
+        ("search" = Option<String>, Query, description = "Name contains (case-insensitive)."),
+        ("domain" = Option<String>, Query, description = "Only the directories of the organization owning this domain."),
+        crate::list::ListParameters,
+    ),
+    responses(
+        (status = 200, body = ListOf<DirectoryObject>),
+        (status = 401, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
 async fn list(
     scope: ApiKeyScope,
     context: web::Data<ApiContext>,
@@ -91,11 +199,7 @@ async fn list(
     // A key limited to one organization lists only that one's, whatever it asks for.
     let organization = match (scope.organization(), requested) {
         (Some(own), Some(asked)) if own.as_str() != asked => {
-            return Ok(list_response(roster_store::page::Page {
-                items: Vec::<serde_json::Value>::new(),
-                before: None,
-                after: None,
-            }));
+            return Ok(list_response(Page::<DirectoryObject>::empty()));
         }
         (Some(own), _) => Some(own.to_string()),
         (None, asked) => asked,
@@ -111,7 +215,7 @@ async fn list(
         };
         let page = directories::list_page(&mut conn, &filter, &request)?;
         let items = render(&mut conn, &page.items, &context.public_url)?;
-        Ok(roster_store::page::Page {
+        Ok(Page {
             items,
             before: page.before,
             after: page.after,
@@ -126,7 +230,7 @@ fn find_visible(
     scope: &ApiKeyScope,
     id: &str,
 ) -> Result<Directory, ApiError> {
-    roster_core::DirectoryId::parse(id)
+    DirectoryId::parse(id)
         .ok()
         .map(|parsed| directories::find(conn, &parsed))
         .transpose()?
@@ -135,6 +239,19 @@ fn find_visible(
         .ok_or_else(|| ApiError::not_found("directory", id))
 }
 
+/// Get a directory.
+#[utoipa::path(
+    get,
+    path = "/directories/{id}",
+    operation_id = "get_directory",
+    tag = "directories",
+    params(("id" = String, Path, description = "`directory_…`")),
+    responses(
+        (status = 200, body = DirectoryObject),
+        (status = 404, body = crate::error::ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
 async fn read(
     scope: ApiKeyScope,
     context: web::Data<ApiContext>,
@@ -144,19 +261,222 @@ async fn read(
     let object = web::block(move || -> Result<_, ApiError> {
         let mut conn = context.store.connection()?;
         let directory = find_visible(&mut conn, &scope, &id)?;
-        let mut rendered = render(
-            &mut conn,
-            std::slice::from_ref(&directory),
-            &context.public_url,
-        )?;
-        rendered
-            .pop()
-            .ok_or_else(|| ApiError::not_found("directory", &id))
+        render_one(&mut conn, &directory, &context.public_url, None)
     })
     .await??;
     Ok(HttpResponse::Ok().json(object))
 }
 
+/// `POST /directories`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub(crate) struct CreateDirectory {
+    /// `org_…`; `organization` is accepted too.
+    #[serde(alias = "organization")]
+    organization_id: Option<String>,
+    /// WorkOS's type string (`okta scim v2.0`) or Roster's alias (`okta`, `okta-1.1`, `entra`,
+    /// `onelogin`, `jumpcloud`, `pingfederate`, `rippling`, `generic`).
+    r#type: Option<String>,
+    name: Option<String>,
+}
+
+/// Create a directory; the answer carries its bearer token, the only time it can be read.
+#[utoipa::path(
+    post,
+    path = "/directories",
+    operation_id = "create_directory",
+    tag = "directories",
+    request_body = CreateDirectory,
+    responses(
+        (status = 201, body = DirectoryObject),
+        (status = 400, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody, description = "No such organization, or not one the key may see."),
+        (status = 422, body = crate::error::ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
+async fn create(
+    scope: ApiKeyScope,
+    context: web::Data<ApiContext>,
+    payload: Bytes,
+) -> Result<HttpResponse, ApiError> {
+    scope.require_write()?;
+    let request: CreateDirectory = body::json(&payload)?;
+    let organization_id = request.organization_id.ok_or_else(|| {
+        ApiError::invalid_parameter("organization_id", "organization_id is required.")
+    })?;
+    let directory_type: DirectoryType = request
+        .r#type
+        .ok_or_else(|| ApiError::invalid_parameter("type", "type is required."))?
+        .parse()
+        .map_err(|error: roster_core::directory::UnknownDirectoryType| {
+            ApiError::invalid_parameter("type", format!("{error}."))
+        })?;
+    let name = validate_name(
+        "directory",
+        request
+            .name
+            .as_deref()
+            .ok_or_else(|| ApiError::invalid_parameter("name", "name is required."))?,
+    )
+    .map_err(|error| ApiError::invalid_parameter("name", format!("{error}.")))?;
+    let organization = OrganizationId::parse(&organization_id)
+        .ok()
+        .filter(|organization| scope.sees(organization))
+        .ok_or_else(|| ApiError::not_found("organization", &organization_id))?;
+    let missing = move || ApiError::not_found("organization", &organization_id);
+    let object = web::block(move || -> Result<_, ApiError> {
+        let mut conn = context.store.connection()?;
+        let (directory, token) =
+            directories::create(&mut conn, &organization, directory_type, &name).map_err(
+                |error| match error {
+                    DirectoryWriteError::UnknownOrganization(_) => missing(),
+                    DirectoryWriteError::Query(cause) => cause.into(),
+                },
+            )?;
+        render_one(&mut conn, &directory, &context.public_url, Some(&token))
+    })
+    .await??;
+    Ok(HttpResponse::Created().json(object))
+}
+
+/// `PUT /directories/{id}`: only the fields sent change.
+#[derive(Debug, Deserialize, ToSchema)]
+pub(crate) struct UpdateDirectory {
+    name: Option<String>,
+    /// Days (1 to 3650) after which inactive users are deleted; `null` keeps them.
+    #[serde(default, deserialize_with = "body::present")]
+    #[schema(value_type = Option<i64>)]
+    inactive_user_retention_days: Option<Option<i64>>,
+    /// `flag` (the default: keep users outside the organization's domains, marked) or
+    /// `refuse` them.
+    email_domain_policy: Option<String>,
+}
+
+/// Update a directory's name or settings.
+#[utoipa::path(
+    put,
+    path = "/directories/{id}",
+    operation_id = "update_directory",
+    tag = "directories",
+    params(("id" = String, Path, description = "`directory_…`")),
+    request_body = UpdateDirectory,
+    responses(
+        (status = 200, body = DirectoryObject),
+        (status = 400, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
+async fn update(
+    scope: ApiKeyScope,
+    context: web::Data<ApiContext>,
+    id: web::Path<String>,
+    payload: Bytes,
+) -> Result<HttpResponse, ApiError> {
+    scope.require_write()?;
+    let id = id.into_inner();
+    let request: UpdateDirectory = body::json(&payload)?;
+    let name = request
+        .name
+        .as_deref()
+        .map(|name| {
+            validate_name("directory", name)
+                .map_err(|error| ApiError::invalid_parameter("name", format!("{error}.")))
+        })
+        .transpose()?;
+    let retention = request.inactive_user_retention_days;
+    if let Some(Some(days)) = retention
+        && !INACTIVE_USER_RETENTION_DAYS.contains(&days)
+    {
+        return Err(ApiError::invalid_parameter(
+            "inactive_user_retention_days",
+            format!(
+                "inactive_user_retention_days must be from {} to {} days, or null to keep inactive users.",
+                INACTIVE_USER_RETENTION_DAYS.start(),
+                INACTIVE_USER_RETENTION_DAYS.end()
+            ),
+        ));
+    }
+    let policy = request
+        .email_domain_policy
+        .as_deref()
+        .map(|policy| {
+            EmailDomainPolicy::parse(policy).ok_or_else(|| {
+                ApiError::invalid_parameter(
+                    "email_domain_policy",
+                    "email_domain_policy must be `flag` or `refuse`.",
+                )
+            })
+        })
+        .transpose()?;
+    let object = web::block(move || -> Result<_, ApiError> {
+        let mut conn = context.store.connection()?;
+        let directory = find_visible(&mut conn, &scope, &id)?;
+        conn.write_transaction(|conn| -> Result<(), ApiError> {
+            if let Some(name) = &name {
+                directories::rename(conn, &directory.id, name)?;
+            }
+            if let Some(days) = retention {
+                directories::set_inactive_user_retention(conn, &directory.id, days)?;
+            }
+            if let Some(policy) = policy {
+                directories::set_email_domain_policy(conn, &directory.id, policy)?;
+            }
+            Ok(())
+        })?;
+        let updated = find_visible(&mut conn, &scope, &id)?;
+        render_one(&mut conn, &updated, &context.public_url, None)
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(object))
+}
+
+/// Replace a directory's bearer token: the old one stops working at once, all data stays.
+/// The answer carries the new token, the only time it can be read.
+#[utoipa::path(
+    post,
+    path = "/directories/{id}/token",
+    operation_id = "reset_directory_token",
+    tag = "directories",
+    params(("id" = String, Path, description = "`directory_…`")),
+    responses(
+        (status = 200, body = DirectoryObject),
+        (status = 404, body = crate::error::ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
+async fn reset_token(
+    scope: ApiKeyScope,
+    context: web::Data<ApiContext>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    scope.require_write()?;
+    let id = id.into_inner();
+    let object = web::block(move || -> Result<_, ApiError> {
+        let mut conn = context.store.connection()?;
+        let directory = find_visible(&mut conn, &scope, &id)?;
+        let (directory, token) = directories::reset_token(&mut conn, &directory.id)?
+            .ok_or_else(|| ApiError::not_found("directory", &id))?;
+        render_one(&mut conn, &directory, &context.public_url, Some(&token))
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(object))
+}
+
+/// Delete a directory with everything provisioned into it; `dsync.deleted` is recorded.
+#[utoipa::path(
+    delete,
+    path = "/directories/{id}",
+    operation_id = "delete_directory",
+    tag = "directories",
+    params(("id" = String, Path, description = "`directory_…`")),
+    responses(
+        (status = 202),
+        (status = 404, body = crate::error::ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
 async fn remove(
     scope: ApiKeyScope,
     context: web::Data<ApiContext>,
@@ -164,6 +484,7 @@ async fn remove(
 ) -> Result<HttpResponse, ApiError> {
     scope.require_write()?;
     let id = id.into_inner();
+    let events_written = context.events_written.clone();
     web::block(move || -> Result<_, ApiError> {
         let mut conn = context.store.connection()?;
         let directory = find_visible(&mut conn, &scope, &id)?;
@@ -171,5 +492,6 @@ async fn remove(
         Ok(())
     })
     .await??;
+    events_written.notify_one();
     Ok(HttpResponse::Accepted().finish())
 }

@@ -1,17 +1,73 @@
 //! `/events`: the same `dsync.*` events the webhooks carry, for apps that poll.
 
 use actix_web::{HttpResponse, web};
-use roster_core::EventType;
-use roster_store::events::{self, EventListFilter};
+use roster_core::{EventId, EventType};
+use roster_store::events::{self, Event, EventListFilter};
 use roster_store::page::{Order, Page};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
 
-use crate::list::{Query, list_response, page_request, param, timestamp};
+use crate::list::{ListOf, Query, list_response, page_request, param, timestamp};
 use crate::{ApiContext, ApiError, ApiKeyScope};
 
 pub(crate) fn configure(config: &mut web::ServiceConfig) {
     config.service(web::resource("/events").get(list));
 }
 
+/// A `dsync.*` event, as webhooks deliver it.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct EventObject {
+    /// Always `event`.
+    #[schema(example = "event")]
+    object: &'static str,
+    /// `event_…`
+    #[schema(value_type = String)]
+    id: EventId,
+    /// The event type, e.g. `dsync.user.created`.
+    #[schema(value_type = String, example = "dsync.user.created")]
+    event: EventType,
+    /// The directory user or group (with `previous_attributes` on `*.updated`),
+    /// `{directory_id, user, group}` for memberships, or the directory for
+    /// `dsync.activated`/`dsync.deleted`.
+    #[schema(value_type = Object)]
+    data: Value,
+    #[schema(format = DateTime)]
+    created_at: String,
+}
+
+impl From<Event> for EventObject {
+    fn from(event: Event) -> Self {
+        EventObject {
+            object: "event",
+            id: event.id,
+            event: event.event_type,
+            data: event.data,
+            created_at: event.created_at.to_rfc3339(),
+        }
+    }
+}
+
+/// List events, oldest first unless asked otherwise.
+#[utoipa::path(
+    get,
+    path = "/events",
+    operation_id = "list_events",
+    tag = "events",
+    params(
+        ("events" = Option<String>, Query, description = "Comma-separated event types."),
+        ("organization_id" = Option<String>, Query, description = "Only this organization's."),
+        ("range_start" = Option<String>, Query, description = "ISO 8601; events at or after."),
+        ("range_end" = Option<String>, Query, description = "ISO 8601; events before."),
+        crate::list::ListParameters,
+    ),
+    responses(
+        (status = 200, body = ListOf<EventObject>),
+        (status = 401, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
 async fn list(
     scope: ApiKeyScope,
     context: web::Data<ApiContext>,
@@ -48,11 +104,7 @@ async fn list(
     let requested = param(&query, "organization_id").map(str::to_owned);
     let organization = match (scope.organization(), requested) {
         (Some(own), Some(asked)) if own.as_str() != asked => {
-            return Ok(list_response(Page {
-                items: Vec::<serde_json::Value>::new(),
-                before: None,
-                after: None,
-            }));
+            return Ok(list_response(Page::<EventObject>::empty()));
         }
         (Some(own), _) => Some(own.to_string()),
         (None, asked) => asked,
@@ -66,11 +118,7 @@ async fn list(
             range_end,
         };
         let page = events::list_page(&mut conn, &filter, &request)?;
-        Ok(Page {
-            items: page.items.iter().map(|event| event.to_json()).collect(),
-            before: page.before,
-            after: page.after,
-        })
+        Ok(page.map(EventObject::from))
     })
     .await??;
     Ok(list_response(page))

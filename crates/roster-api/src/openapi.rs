@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, web};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::organizations;
+use crate::{directories, events, groups, organizations, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -24,10 +24,25 @@ use crate::organizations;
         organizations::read_by_external_id,
         organizations::update,
         organizations::remove,
+        directories::list,
+        directories::create,
+        directories::read,
+        directories::update,
+        directories::reset_token,
+        directories::remove,
+        users::list,
+        users::read,
+        groups::list,
+        groups::read,
+        events::list,
     ),
     modifiers(&ApiKeyAuth),
     tags(
         (name = "organizations", description = "The vendor's customers."),
+        (name = "directories", description = "Identity-provider connections of organizations."),
+        (name = "directory users", description = "Users provisioned into directories."),
+        (name = "directory groups", description = "Groups provisioned into directories."),
+        (name = "events", description = "The `dsync.*` events webhooks deliver, for polling."),
     )
 )]
 struct ApiDocument;

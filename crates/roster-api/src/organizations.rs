@@ -269,6 +269,7 @@ fn respond(organization: &Organization) -> HttpResponse {
 #[utoipa::path(
     get,
     path = "/organizations",
+    operation_id = "list_organizations",
     tag = "organizations",
     params(
         ("domains" = Option<String>, Query, description = "Comma-separated domains: organizations owning any of them."),
@@ -322,6 +323,7 @@ async fn list(
 #[utoipa::path(
     post,
     path = "/organizations",
+    operation_id = "create_organization",
     tag = "organizations",
     request_body = CreateOrganization,
     responses(
@@ -369,6 +371,7 @@ async fn create(
 #[utoipa::path(
     get,
     path = "/organizations/{id}",
+    operation_id = "get_organization",
     tag = "organizations",
     params(("id" = String, Path, description = "`org_…`")),
     responses(
@@ -395,6 +398,7 @@ async fn read(
 #[utoipa::path(
     get,
     path = "/organizations/external_id/{external_id}",
+    operation_id = "get_organization_by_external_id",
     tag = "organizations",
     params(("external_id" = String, Path)),
     responses(
@@ -423,6 +427,7 @@ async fn read_by_external_id(
 #[utoipa::path(
     put,
     path = "/organizations/{id}",
+    operation_id = "update_organization",
     tag = "organizations",
     params(("id" = String, Path, description = "`org_…`")),
     request_body = UpdateOrganization,
@@ -472,6 +477,7 @@ async fn update(
 #[utoipa::path(
     delete,
     path = "/organizations/{id}",
+    operation_id = "delete_organization",
     tag = "organizations",
     params(("id" = String, Path, description = "`org_…`")),
     responses(

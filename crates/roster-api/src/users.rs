@@ -2,13 +2,16 @@
 //! user with its groups (always an array: the Node SDK maps over it).
 
 use actix_web::{HttpResponse, web};
+use roster_core::directory_user::{DirectoryGroupWire, DirectoryUserWire};
 use roster_store::AnyConnection;
 use roster_store::groups;
 use roster_store::page::{Order, Page};
 use roster_store::users::{self, StoredUser, UserListFilter};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
 
-use crate::list::{Query, list_response, page_request, param};
+use crate::list::{ListOf, Query, list_response, page_request, param};
 use crate::{ApiContext, ApiError, ApiKeyScope};
 
 pub(crate) fn configure(config: &mut web::ServiceConfig) {
@@ -17,28 +20,63 @@ pub(crate) fn configure(config: &mut web::ServiceConfig) {
         .service(web::resource("/directory_users/{id}").get(read));
 }
 
+/// A directory user with its groups.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct DirectoryUserObject {
+    #[serde(flatten)]
+    user: DirectoryUserWire,
+    /// The groups the user belongs to; always an array.
+    groups: Vec<DirectoryGroupWire>,
+    /// Always null: roles are not mapped.
+    #[schema(value_type = Option<Object>)]
+    role: Value,
+    /// Not a WorkOS key: set when the directory flags users outside the organization's email
+    /// domains instead of refusing them.
+    email_outside_organization_domains: bool,
+}
+
 /// WorkOS's directory-user objects, with their groups, in two queries.
-fn render(conn: &mut AnyConnection, found: &[StoredUser]) -> Result<Vec<Value>, ApiError> {
+fn render(
+    conn: &mut AnyConnection,
+    found: &[StoredUser],
+) -> Result<Vec<DirectoryUserObject>, ApiError> {
     let ids: Vec<&str> = found.iter().map(|stored| stored.user.id.as_str()).collect();
     let memberships = groups::of_users(conn, &ids)?;
     Ok(found
         .iter()
-        .map(|stored| {
-            let mut object = stored.user.to_json();
-            object["groups"] = memberships
+        .map(|stored| DirectoryUserObject {
+            user: stored.user.wire(),
+            groups: memberships
                 .iter()
                 .filter(|(user, _)| user == stored.user.id.as_str())
-                .map(|(_, group)| group.group.to_json())
-                .collect();
-            object["role"] = json!(null);
-            // Not a WorkOS key: set when the directory flags users outside the organization's
-            // email domains instead of refusing them.
-            object["email_outside_organization_domains"] = json!(stored.email_outside_domains);
-            object
+                .map(|(_, group)| group.group.wire())
+                .collect(),
+            role: Value::Null,
+            email_outside_organization_domains: stored.email_outside_domains,
         })
         .collect())
 }
 
+/// List directory users.
+#[utoipa::path(
+    get,
+    path = "/directory_users",
+    operation_id = "list_users",
+    tag = "directory users",
+    params(
+        ("directory" = Option<String>, Query, description = "Only this directory's users."),
+        ("group" = Option<String>, Query, description = "Only the members of this group."),
+        ("email" = Option<String>, Query, description = "Primary email, case-insensitive."),
+        ("idp_id" = Option<String>, Query, description = "The identity provider's id."),
+        crate::list::ListParameters,
+    ),
+    responses(
+        (status = 200, body = ListOf<DirectoryUserObject>),
+        (status = 401, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
 async fn list(
     scope: ApiKeyScope,
     context: web::Data<ApiContext>,
@@ -67,6 +105,19 @@ async fn list(
     Ok(list_response(page))
 }
 
+/// Get a directory user.
+#[utoipa::path(
+    get,
+    path = "/directory_users/{id}",
+    operation_id = "get_user",
+    tag = "directory users",
+    params(("id" = String, Path, description = "`directory_user_…`")),
+    responses(
+        (status = 200, body = DirectoryUserObject),
+        (status = 404, body = crate::error::ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
 async fn read(
     scope: ApiKeyScope,
     context: web::Data<ApiContext>,

@@ -59,6 +59,10 @@ impl ScimVersion {
 #[error("unknown directory type `{0}`; accepted: {accepted}", accepted = DirectoryType::accepted_names())]
 pub struct UnknownDirectoryType(pub String);
 
+/// How many days inactive users may be kept before they are deleted, when a directory sets a
+/// retention: from a day to ten years.
+pub const INACTIVE_USER_RETENTION_DAYS: std::ops::RangeInclusive<i64> = 1..=3650;
+
 impl DirectoryType {
     /// Every type with its WorkOS string and its short alias, in the order users see them.
     pub const ALL: [(DirectoryType, &'static str, &'static str); 8] = [

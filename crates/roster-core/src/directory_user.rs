@@ -15,6 +15,7 @@ pub fn case_key(value: &str) -> String {
 
 /// Whether a user may use the vendor's product.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum UserState {
     /// Provisioned and active.
@@ -25,6 +26,7 @@ pub enum UserState {
 
 /// One email address of a user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProfileEmail {
     /// Whether it is the user's primary address.
     pub primary: bool,
@@ -80,25 +82,78 @@ pub struct DirectoryUser {
 impl DirectoryUser {
     /// WorkOS's `directory_user` object, without `groups` (events carry none).
     pub fn to_json(&self) -> Value {
-        json!({
-            "object": "directory_user",
-            "id": self.id,
-            "directory_id": self.directory_id,
-            "organization_id": self.organization_id,
-            "idp_id": self.profile.idp_id,
-            "email": self.profile.email,
-            "emails": self.profile.emails,
-            "first_name": self.profile.first_name,
-            "last_name": self.profile.last_name,
-            "username": self.profile.username,
-            "job_title": self.profile.job_title,
-            "state": self.profile.state,
-            "custom_attributes": self.profile.custom_attributes,
-            "raw_attributes": self.raw_attributes,
-            "created_at": self.created_at.to_rfc3339(),
-            "updated_at": self.updated_at.to_rfc3339(),
-        })
+        json!(self.wire())
     }
+
+    /// The same object, typed.
+    pub fn wire(&self) -> DirectoryUserWire {
+        DirectoryUserWire {
+            object: "directory_user",
+            id: self.id.clone(),
+            directory_id: self.directory_id.clone(),
+            organization_id: self.organization_id.clone(),
+            idp_id: self.profile.idp_id.clone(),
+            email: self.profile.email.clone(),
+            emails: self.profile.emails.clone(),
+            first_name: self.profile.first_name.clone(),
+            last_name: self.profile.last_name.clone(),
+            username: self.profile.username.clone(),
+            job_title: self.profile.job_title.clone(),
+            state: self.profile.state,
+            custom_attributes: self.profile.custom_attributes.clone(),
+            raw_attributes: self.raw_attributes.clone(),
+            created_at: self.created_at.to_rfc3339(),
+            updated_at: self.updated_at.to_rfc3339(),
+        }
+    }
+}
+
+/// A directory user as apps receive it, in events and from the management API.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = DirectoryUser))]
+pub struct DirectoryUserWire {
+    /// Always `directory_user`.
+    #[cfg_attr(feature = "openapi", schema(example = "directory_user"))]
+    pub object: &'static str,
+    /// `directory_user_…`
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub id: DirectoryUserId,
+    /// `directory_…`
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub directory_id: DirectoryId,
+    /// `org_…`
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub organization_id: OrganizationId,
+    /// The identity provider's id for the user (its `externalId`, else Roster's id).
+    pub idp_id: String,
+    /// The primary (else work, else first) email address.
+    pub email: Option<String>,
+    /// Every email address.
+    pub emails: Vec<ProfileEmail>,
+    /// Given name.
+    pub first_name: Option<String>,
+    /// Family name.
+    pub last_name: Option<String>,
+    /// The identity provider's login name.
+    pub username: Option<String>,
+    /// Job title.
+    pub job_title: Option<String>,
+    /// `active` or `inactive`.
+    pub state: UserState,
+    /// `department`, `division`, `cost_center`, `employee_number`, `organization`,
+    /// `employee_type`, `manager_id`, `manager_name` when the provider sends them.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub custom_attributes: Map<String, Value>,
+    /// The document as the identity provider last sent it (never with a password).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub raw_attributes: Value,
+    /// RFC 3339, UTC, milliseconds.
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
+    pub created_at: String,
+    /// RFC 3339, UTC, milliseconds.
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
+    pub updated_at: String,
 }
 
 /// A stored directory group.
@@ -125,18 +180,55 @@ pub struct DirectoryGroup {
 impl DirectoryGroup {
     /// WorkOS's `directory_group` object.
     pub fn to_json(&self) -> Value {
-        json!({
-            "object": "directory_group",
-            "id": self.id,
-            "idp_id": self.idp_id,
-            "directory_id": self.directory_id,
-            "organization_id": self.organization_id,
-            "name": self.name,
-            "raw_attributes": self.raw_attributes,
-            "created_at": self.created_at.to_rfc3339(),
-            "updated_at": self.updated_at.to_rfc3339(),
-        })
+        json!(self.wire())
     }
+
+    /// The same object, typed.
+    pub fn wire(&self) -> DirectoryGroupWire {
+        DirectoryGroupWire {
+            object: "directory_group",
+            id: self.id.clone(),
+            idp_id: self.idp_id.clone(),
+            directory_id: self.directory_id.clone(),
+            organization_id: self.organization_id.clone(),
+            name: self.name.clone(),
+            raw_attributes: self.raw_attributes.clone(),
+            created_at: self.created_at.to_rfc3339(),
+            updated_at: self.updated_at.to_rfc3339(),
+        }
+    }
+}
+
+/// A directory group as apps receive it, in events and from the management API.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = DirectoryGroup))]
+pub struct DirectoryGroupWire {
+    /// Always `directory_group`.
+    #[cfg_attr(feature = "openapi", schema(example = "directory_group"))]
+    pub object: &'static str,
+    /// `directory_group_…`
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub id: DirectoryGroupId,
+    /// The identity provider's id for the group (its `externalId`, else Roster's id).
+    pub idp_id: String,
+    /// `directory_…`
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub directory_id: DirectoryId,
+    /// `org_…`
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub organization_id: OrganizationId,
+    /// Display name.
+    pub name: String,
+    /// The document as the identity provider last sent it, without members.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub raw_attributes: Value,
+    /// RFC 3339, UTC, milliseconds.
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
+    pub created_at: String,
+    /// RFC 3339, UTC, milliseconds.
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
+    pub updated_at: String,
 }
 
 /// The old values of exactly the keys that differ between two renderings of one object,

@@ -549,7 +549,7 @@ fn update_directory(
     let retention = retention
         .map(|retention| match retention.trim() {
             "keep" => Ok(None),
-            days => days.parse::<i64>().ok().filter(|days| (1..=3650).contains(days)).map(Some).ok_or_else(|| {
+            days => days.parse::<i64>().ok().filter(|days| roster_core::directory::INACTIVE_USER_RETENTION_DAYS.contains(days)).map(Some).ok_or_else(|| {
                 format!("--inactive-user-retention-days must be a number of days from 1 to 3650, or `keep`, not `{days}`")
             }),
         })

@@ -17,8 +17,8 @@ use roster_store::{DatabaseUrl, Store, api_keys, directories, organizations, web
 use tokio::sync::Notify;
 
 use crate::config::Config;
+use crate::http;
 use crate::webhook_listen::{self, Receiver, Style};
-use crate::{http, output};
 
 /// What `roster demo` takes.
 #[derive(Debug, Args)]
@@ -79,7 +79,7 @@ fn fixtures(store: &Store, public_url: &str, webhook_url: &str) -> Result<Fixtur
     let api_key = api_keys::generate_secret();
     api_keys::create(conn, "roster demo", &api_key, None, false).map_err(|e| e.to_string())?;
     Ok(Fixtures {
-        scim_base_url: output::scim_base_url(&directory, public_url),
+        scim_base_url: directory.scim_base_url(public_url),
         directory_id: directory.id,
         bearer_token: token.expose().to_owned(),
         endpoint_id: endpoint.id.to_string(),

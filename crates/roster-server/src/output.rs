@@ -1,7 +1,7 @@
 //! The JSON objects administration commands print. Their keys are a contract people script
 //! against: add keys, never rename them.
 
-use roster_core::{BearerToken, ScimVersion};
+use roster_core::BearerToken;
 use roster_store::directories::Directory;
 use roster_store::organizations::Organization;
 use serde_json::{Value, json};
@@ -33,7 +33,7 @@ pub(crate) fn directory(
         "type": directory.directory_type,
         "state": directory.state,
         "external_key": directory.external_key,
-        "scim_base_url": scim_base_url(directory, public_url),
+        "scim_base_url": directory.scim_base_url(public_url),
         "inactive_user_retention_days": directory.inactive_user_retention_days,
         "email_domain_policy": directory.email_domain_policy,
         "created_at": directory.created_at.to_rfc3339(),
@@ -43,16 +43,6 @@ pub(crate) fn directory(
         value["bearer_token"] = json!(token.expose());
     }
     value
-}
-
-/// Where the directory's identity provider sends SCIM requests.
-pub(crate) fn scim_base_url(directory: &Directory, public_url: &str) -> String {
-    let version: ScimVersion = directory.directory_type.scim_version();
-    format!(
-        "{public_url}/scim/{}/{}",
-        version.path_segment(),
-        directory.id
-    )
 }
 
 pub(crate) fn list(items: Vec<Value>) -> Value {

@@ -43,6 +43,15 @@ pub struct Directory {
 }
 
 impl Directory {
+    /// Where the directory's identity provider sends SCIM requests, under `public_url`.
+    pub fn scim_base_url(&self, public_url: &str) -> String {
+        format!(
+            "{public_url}/scim/{}/{}",
+            self.directory_type.scim_version().path_segment(),
+            self.id
+        )
+    }
+
     /// The directory as `dsync.activated` and `dsync.deleted` carry it. Those events use the
     /// legacy states (`active`, `deleted`), unlike the management API's `linked`/`unlinked`.
     pub fn to_event_json(
@@ -286,6 +295,17 @@ pub fn with_inactive_user_retention(conn: &mut AnyConnection) -> QueryResult<Vec
         .into_iter()
         .map(Directory::try_from)
         .collect()
+}
+
+/// Renames a directory. False if there is no such directory.
+pub fn rename(conn: &mut AnyConnection, id: &DirectoryId, name: &str) -> QueryResult<bool> {
+    let updated = diesel::update(directories::table.find(id.as_str()))
+        .set((
+            directories::name.eq(name),
+            directories::updated_at.eq(Timestamp::now().as_millis()),
+        ))
+        .execute(conn)?;
+    Ok(updated == 1)
 }
 
 /// Sets how long inactive users are kept (`None`: forever). False if there is no such directory.

@@ -37,6 +37,15 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
+    /// A page with nothing on it, and nothing before or after.
+    pub fn empty() -> Self {
+        Page {
+            items: Vec::new(),
+            before: None,
+            after: None,
+        }
+    }
+
     /// Converts the items, keeping the cursors.
     pub fn map<U>(self, convert: impl FnMut(T) -> U) -> Page<U> {
         Page {

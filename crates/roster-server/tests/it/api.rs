@@ -513,3 +513,41 @@ async fn each_key_has_its_own_rate_limit() {
     );
     server.stop().await;
 }
+
+#[actix_web::test]
+async fn the_openapi_document_describes_every_endpoint() {
+    let server = TestServer::start().await;
+    let response = reqwest::get(format!("{}/openapi.json", server.base_url))
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200, "readable without a key");
+    let document: Value = response.json().await.unwrap();
+    assert_eq!(document["openapi"], "3.1.0");
+    for (path, methods) in [
+        ("/organizations", &["get", "post"][..]),
+        ("/organizations/{id}", &["get", "put", "delete"]),
+        ("/organizations/external_id/{external_id}", &["get"]),
+        ("/directories", &["get", "post"]),
+        ("/directories/{id}", &["get", "put", "delete"]),
+        ("/directories/{id}/token", &["post"]),
+        ("/directory_users", &["get"]),
+        ("/directory_users/{id}", &["get"]),
+        ("/directory_groups", &["get"]),
+        ("/directory_groups/{id}", &["get"]),
+        ("/events", &["get"]),
+    ] {
+        for method in methods {
+            assert!(
+                document["paths"][path].get(method).is_some(),
+                "{method} {path} is described"
+            );
+        }
+    }
+    let schema = &document["components"]["schemas"]["OrganizationObject"];
+    assert!(
+        schema["required"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("domains"))
+    );
+}

@@ -339,25 +339,3 @@ async fn a_scoped_key_sees_and_changes_only_its_organization() {
     let (status, untouched) = reader.get(&globex_path).await;
     assert_eq!((status, &untouched["name"]), (200, &json!("globex.com")));
 }
-
-#[actix_web::test]
-async fn the_openapi_document_describes_the_organization_endpoints() {
-    let server = TestServer::start().await;
-    let response = reqwest::get(format!("{}/openapi.json", server.base_url))
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 200, "readable without a key");
-    let document: Value = response.json().await.unwrap();
-    assert_eq!(document["openapi"], "3.1.0");
-    let organization = &document["paths"]["/organizations/{id}"];
-    for method in ["get", "put", "delete"] {
-        assert!(organization.get(method).is_some(), "{method} is described");
-    }
-    let schema = &document["components"]["schemas"]["OrganizationObject"];
-    assert!(
-        schema["required"]
-            .as_array()
-            .unwrap()
-            .contains(&json!("domains"))
-    );
-}

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod api;
+mod api_directories;
 mod api_organizations;
 mod deprovisioning_guard;
 mod foundation;
