@@ -24,8 +24,7 @@ pub(crate) struct EventObject {
     /// `event_…`
     #[schema(value_type = String)]
     id: EventId,
-    /// The event type, e.g. `dsync.user.created`.
-    #[schema(value_type = String, example = "dsync.user.created")]
+    /// The event type.
     event: EventType,
     /// The directory user or group (with `previous_attributes` on `*.updated`),
     /// `{directory_id, user, group}` for memberships, or the directory for

@@ -5,6 +5,7 @@
 
 mod auth;
 mod body;
+mod deliveries;
 mod directories;
 mod error;
 mod events;
@@ -14,6 +15,7 @@ mod list;
 mod openapi;
 mod organizations;
 mod users;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -46,5 +48,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .configure(directories::configure)
         .configure(users::configure)
         .configure(groups::configure)
-        .configure(events::configure);
+        .configure(events::configure)
+        .configure(webhooks::configure)
+        .configure(deliveries::configure);
 }

@@ -66,17 +66,18 @@ pub fn param<'a>(query: &'a Query, name: &str) -> Option<&'a str> {
 /// An RFC 3339 timestamp parameter.
 pub fn timestamp(query: &Query, name: &'static str) -> Result<Option<Timestamp>, ApiError> {
     param(query, name)
-        .map(|value| {
-            Timestamp::parse_rfc3339(value).ok_or_else(|| {
-                ApiError::invalid_parameter(
-                    name,
-                    format!(
-                        "{name} must be an ISO 8601 timestamp such as 2026-01-01T00:00:00.000Z."
-                    ),
-                )
-            })
-        })
+        .map(|value| parse_timestamp(name, value))
         .transpose()
+}
+
+/// An RFC 3339 timestamp, from the parameter or field `name`.
+pub fn parse_timestamp(name: &'static str, value: &str) -> Result<Timestamp, ApiError> {
+    Timestamp::parse_rfc3339(value).ok_or_else(|| {
+        ApiError::invalid_parameter(
+            name,
+            format!("{name} must be an ISO 8601 timestamp such as 2026-01-01T00:00:00.000Z."),
+        )
+    })
 }
 
 /// The list envelope.

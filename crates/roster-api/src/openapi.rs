@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, web};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{directories, events, groups, organizations, users};
+use crate::{deliveries, directories, events, groups, organizations, users, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -35,6 +35,16 @@ use crate::{directories, events, groups, organizations, users};
         groups::list,
         groups::read,
         events::list,
+        webhooks::list,
+        webhooks::create,
+        webhooks::read,
+        webhooks::update,
+        webhooks::remove,
+        webhooks::rotate_secret,
+        deliveries::list,
+        deliveries::redeliver,
+        deliveries::redeliver_event,
+        deliveries::redeliver_failed,
     ),
     modifiers(&ApiKeyAuth),
     tags(
@@ -43,6 +53,7 @@ use crate::{directories, events, groups, organizations, users};
         (name = "directory users", description = "Users provisioned into directories."),
         (name = "directory groups", description = "Groups provisioned into directories."),
         (name = "events", description = "The `dsync.*` events webhooks deliver, for polling."),
+        (name = "webhooks", description = "Endpoints that receive events, and their deliveries."),
     )
 )]
 struct ApiDocument;

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// Every event type Roster emits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum EventType {
     /// A directory's identity provider authenticated for the first time.
     #[serde(rename = "dsync.activated")]

@@ -3,7 +3,9 @@
 
 use roster_core::id::{WebhookDeliveryId, WebhookEndpointId};
 use roster_core::{EventId, EventType, OrganizationId, Timestamp};
-use roster_store::deliveries::{self, Attempt, Delivery, DeliveryFilter, DeliveryStatus};
+use roster_store::deliveries::{
+    self, Attempt, Delivery, DeliveryFilter, DeliveryStatus, EndpointScope,
+};
 use roster_store::webhooks::{self, NewEndpoint, WebhookEndpoint};
 use roster_store::{AnyConnection, QueryError, organizations};
 use serde_json::{Value, json};
@@ -203,11 +205,21 @@ pub fn rotate_secret(
     now: Timestamp,
 ) -> Result<Value, AdminError> {
     let id = parse_id(WebhookEndpointId::parse, id)?;
+    let endpoint = rotate(conn, &id, overlap_hours, now)?.ok_or_else(|| no_endpoint(&id))?;
+    Ok(endpoint_json(&endpoint, true))
+}
+
+/// Gives an endpoint a fresh secret; the old one keeps signing the Standard Webhooks header
+/// for `overlap_hours` (0: it stops at once). `None` if there is no such endpoint.
+pub fn rotate(
+    conn: &mut AnyConnection,
+    id: &WebhookEndpointId,
+    overlap_hours: u32,
+    now: Timestamp,
+) -> Result<Option<WebhookEndpoint>, QueryError> {
     let expires = (overlap_hours > 0)
         .then(|| Timestamp::from_millis(now.as_millis() + i64::from(overlap_hours) * 3_600_000));
-    let endpoint = webhooks::rotate_secret(conn, &id, generate_secret(), expires)?
-        .ok_or_else(|| no_endpoint(&id))?;
-    Ok(endpoint_json(&endpoint, true))
+    webhooks::rotate_secret(conn, id, generate_secret(), expires)
 }
 
 /// `roster webhook deliveries`.
@@ -232,6 +244,7 @@ pub fn list_deliveries(
                 })
             })
             .transpose()?,
+        organization: None,
         limit: limit.clamp(1, 10_000),
     };
     let found = deliveries::list(conn, &filter)?;
@@ -251,7 +264,7 @@ pub fn redeliver_event(
     now: Timestamp,
 ) -> Result<Value, AdminError> {
     let event = parse_id(EventId::parse, event)?;
-    let queued = deliveries::redeliver_event(conn, &event, now)?
+    let queued = deliveries::redeliver_event(conn, &event, EndpointScope::All, now)?
         .ok_or_else(|| AdminError::NotFound(format!("no event has the id {event}")))?;
     Ok(redelivery_json(&queued))
 }
@@ -268,7 +281,7 @@ pub fn redeliver_failed_since(
             "`{since}` is not an RFC 3339 time (expected e.g. 2026-11-24T09:00:00Z)"
         ))
     })?;
-    let queued = deliveries::redeliver_failed_since(conn, since, now)?;
+    let queued = deliveries::redeliver_failed_since(conn, since, EndpointScope::All, now)?;
     Ok(redelivery_json(&queued))
 }
 

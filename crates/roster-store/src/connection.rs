@@ -43,7 +43,8 @@ impl AnyConnection {
     /// sleeps growing to 100 ms, so under a burst of concurrent writers most of the time goes
     /// to sleeping and the unlucky ones wait seconds: writers in this process therefore queue
     /// on a mutex first, and only other processes (the CLI) meet the busy timeout.
-    /// PostgreSQL's row locks need no such care.
+    /// PostgreSQL's row locks need no such care. Inside another transaction it runs as a
+    /// savepoint of that one, which already holds the lock.
     pub fn write_transaction<T, E>(
         &mut self,
         work: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
@@ -51,13 +52,17 @@ impl AnyConnection {
     where
         E: From<diesel::result::Error>,
     {
+        let nested =
+            <AnyConnection as Connection>::TransactionManager::transaction_manager_status_mut(self)
+                .transaction_depth()?
+                .is_some();
         let _turn = match self {
-            AnyConnection::Sqlite(inner) => {
+            AnyConnection::Sqlite(inner) if !nested => {
                 let turn = SqliteWriteTurn::take();
                 AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
                 Some(turn)
             }
-            AnyConnection::Postgresql(_) => {
+            _ => {
                 <AnyConnection as Connection>::TransactionManager::begin_transaction(self)?;
                 None
             }

@@ -11,10 +11,11 @@ use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
 use roster_core::id::{WebhookDeliveryId, WebhookEndpointId};
-use roster_core::{EventId, Timestamp};
+use roster_core::{EventId, OrganizationId, Timestamp};
 
 use crate::events::{Event, EventRow, parse_event_type};
 use crate::organizations::corrupt;
+use crate::page::{Order, Page, PageRequest, read_page};
 use crate::schema::{events, webhook_attempts, webhook_deliveries, webhook_endpoints};
 use crate::webhooks::{self, WebhookEndpoint};
 use crate::{AnyConnection, QueryResult};
@@ -542,6 +543,30 @@ pub fn next_due(conn: &mut AnyConnection) -> QueryResult<Option<Timestamp>> {
         .map(Timestamp::from_millis))
 }
 
+/// Which endpoints an operation on deliveries reaches.
+#[derive(Debug, Clone, Copy, Default)]
+pub enum EndpointScope<'a> {
+    /// Every endpoint.
+    #[default]
+    All,
+    /// Only the endpoints limited to this organization (what a key limited to it may touch).
+    Organization(&'a OrganizationId),
+    /// Only this endpoint.
+    Endpoint(&'a WebhookEndpointId),
+}
+
+impl EndpointScope<'_> {
+    fn admits(&self, endpoint: &WebhookEndpoint) -> bool {
+        match self {
+            EndpointScope::All => true,
+            EndpointScope::Organization(organization) => {
+                endpoint.organization_id.as_ref() == Some(*organization)
+            }
+            EndpointScope::Endpoint(id) => endpoint.id == **id,
+        }
+    }
+}
+
 /// Which deliveries to list.
 #[derive(Debug, Clone, Default)]
 pub struct DeliveryFilter {
@@ -551,7 +576,9 @@ pub struct DeliveryFilter {
     pub event_id: Option<EventId>,
     /// Only those in this state.
     pub status: Option<DeliveryStatus>,
-    /// At most this many, newest first.
+    /// Only those to endpoints limited to this organization.
+    pub organization: Option<OrganizationId>,
+    /// At most this many, newest first (for [`list`]; a page's size is its request's).
     pub limit: i64,
 }
 
@@ -560,10 +587,23 @@ pub fn list(
     conn: &mut AnyConnection,
     filter: &DeliveryFilter,
 ) -> QueryResult<Vec<(Delivery, Vec<Attempt>)>> {
+    let request = PageRequest {
+        limit: filter.limit,
+        before: None,
+        after: None,
+        order: Order::Desc,
+    };
+    Ok(list_page(conn, filter, &request)?.items)
+}
+
+/// A page of deliveries, each with its attempts in order.
+pub fn list_page(
+    conn: &mut AnyConnection,
+    filter: &DeliveryFilter,
+    request: &PageRequest,
+) -> QueryResult<Page<(Delivery, Vec<Attempt>)>> {
     let mut query = webhook_deliveries::table
         .select(DeliveryRow::as_select())
-        .order(webhook_deliveries::id.desc())
-        .limit(filter.limit)
         .into_boxed();
     if let Some(endpoint) = &filter.endpoint_id {
         query = query.filter(webhook_deliveries::endpoint_id.eq(endpoint.to_string()));
@@ -574,12 +614,25 @@ pub fn list(
     if let Some(status) = filter.status {
         query = query.filter(webhook_deliveries::status.eq(status.as_str()));
     }
-    let deliveries = query
-        .load(conn)?
-        .into_iter()
-        .map(Delivery::try_from)
-        .collect::<QueryResult<Vec<_>>>()?;
-    let ids: Vec<&str> = deliveries.iter().map(|d| d.id.as_str()).collect();
+    if let Some(organization) = &filter.organization {
+        query = query.filter(
+            webhook_deliveries::endpoint_id.eq_any(
+                webhook_endpoints::table
+                    .filter(webhook_endpoints::organization_id.eq(organization.to_string()))
+                    .select(webhook_endpoints::id),
+            ),
+        );
+    }
+    let page = read_page!(
+        conn,
+        query,
+        webhook_deliveries::id,
+        request,
+        DeliveryRow,
+        |row: &DeliveryRow| row.id.clone()
+    )
+    .try_map(Delivery::try_from)?;
+    let ids: Vec<&str> = page.items.iter().map(|d| d.id.as_str()).collect();
     let mut attempts: HashMap<String, Vec<Attempt>> = HashMap::new();
     for row in webhook_attempts::table
         .filter(webhook_attempts::delivery_id.eq_any(&ids))
@@ -602,13 +655,47 @@ pub fn list(
         };
         attempts.entry(row.delivery_id).or_default().push(attempt);
     }
-    Ok(deliveries
-        .into_iter()
-        .map(|delivery| {
-            let its = attempts.remove(delivery.id.as_str()).unwrap_or_default();
-            (delivery, its)
-        })
-        .collect())
+    Ok(page.map(|delivery| {
+        let its = attempts.remove(delivery.id.as_str()).unwrap_or_default();
+        (delivery, its)
+    }))
+}
+
+/// One delivery, with the endpoint it goes to.
+pub fn find(
+    conn: &mut AnyConnection,
+    id: &WebhookDeliveryId,
+) -> QueryResult<Option<(Delivery, WebhookEndpoint)>> {
+    let Some(delivery) = webhook_deliveries::table
+        .find(id.as_str())
+        .select(DeliveryRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(Delivery::try_from)
+        .transpose()?
+    else {
+        return Ok(None);
+    };
+    Ok(webhooks::find(conn, &delivery.endpoint_id)?.map(|endpoint| (delivery, endpoint)))
+}
+
+/// Queues one delivery for a new round of attempts, whatever became of it. Returns it as
+/// queued, or `None` if there is no such delivery.
+pub fn redeliver(
+    conn: &mut AnyConnection,
+    id: &WebhookDeliveryId,
+    now: Timestamp,
+) -> QueryResult<Option<Delivery>> {
+    conn.write_transaction(|conn| {
+        requeue(conn, &[id.to_string()], now)?;
+        webhook_deliveries::table
+            .find(id.as_str())
+            .select(DeliveryRow::as_select())
+            .first(conn)
+            .optional()?
+            .map(Delivery::try_from)
+            .transpose()
+    })
 }
 
 fn requeue(conn: &mut AnyConnection, ids: &[String], now: Timestamp) -> QueryResult<()> {
@@ -629,6 +716,7 @@ fn requeue(conn: &mut AnyConnection, ids: &[String], now: Timestamp) -> QueryRes
 pub fn redeliver_event(
     conn: &mut AnyConnection,
     event: &EventId,
+    scope: EndpointScope<'_>,
     now: Timestamp,
 ) -> QueryResult<Option<Vec<WebhookDeliveryId>>> {
     conn.write_transaction(|conn| {
@@ -643,19 +731,29 @@ pub fn redeliver_event(
         let event_type = parse_event_type(&event_type)?;
         let ids = [event.to_string()];
         let existing = existing_pairs(conn, &ids)?;
-        let rows: Vec<DeliveryRow> = webhooks::list_enabled(conn)?
+        let endpoints = webhooks::list(conn)?;
+        let rows: Vec<DeliveryRow> = endpoints
             .iter()
             .filter(|endpoint| endpoint.wants(event_type, &organization))
+            .filter(|endpoint| scope.admits(endpoint))
             .filter(|endpoint| !existing.contains(&(ids[0].clone(), endpoint.id.to_string())))
             .map(|endpoint| DeliveryRow::new(&ids[0], &endpoint.id, now))
             .collect();
         insert_deliveries(conn, &rows)?;
-        // Its deliveries exist now: fanning it out again would only find them.
-        diesel::update(events::table.find(event.as_str()))
-            .set(events::dispatched.eq(true))
-            .execute(conn)?;
+        if let EndpointScope::All = scope {
+            // Its deliveries exist now: fanning it out again would only find them.
+            diesel::update(events::table.find(event.as_str()))
+                .set(events::dispatched.eq(true))
+                .execute(conn)?;
+        }
+        let in_scope: Vec<String> = endpoints
+            .iter()
+            .filter(|endpoint| scope.admits(endpoint))
+            .map(|endpoint| endpoint.id.to_string())
+            .collect();
         let queued: Vec<String> = webhook_deliveries::table
             .filter(webhook_deliveries::event_id.eq(event.as_str()))
+            .filter(webhook_deliveries::endpoint_id.eq_any(&in_scope))
             .order(webhook_deliveries::id.asc())
             .select(webhook_deliveries::id)
             .load(conn)?;
@@ -672,10 +770,17 @@ pub fn redeliver_event(
 pub fn redeliver_failed_since(
     conn: &mut AnyConnection,
     since: Timestamp,
+    scope: EndpointScope<'_>,
     now: Timestamp,
 ) -> QueryResult<Vec<WebhookDeliveryId>> {
     conn.write_transaction(|conn| {
+        let in_scope: Vec<String> = webhooks::list(conn)?
+            .iter()
+            .filter(|endpoint| scope.admits(endpoint))
+            .map(|endpoint| endpoint.id.to_string())
+            .collect();
         let queued: Vec<String> = webhook_deliveries::table
+            .filter(webhook_deliveries::endpoint_id.eq_any(&in_scope))
             .filter(webhook_deliveries::status.eq(DeliveryStatus::Failed.as_str()))
             .filter(
                 webhook_deliveries::event_id.eq_any(

@@ -368,30 +368,24 @@ pub fn record_request(
 /// `dsync.deleted` (and, as WorkOS does, no per-user or per-group events). False if there was
 /// no such directory.
 pub fn delete(conn: &mut AnyConnection, id: &DirectoryId) -> QueryResult<bool> {
-    conn.write_transaction(|conn| delete_within_transaction(conn, id))
-}
-
-/// [`delete`]'s work, for a caller that already holds a write transaction.
-pub(crate) fn delete_within_transaction(
-    conn: &mut AnyConnection,
-    id: &DirectoryId,
-) -> QueryResult<bool> {
-    lock_for_write(conn, id)?;
-    let Some(directory) = find(conn, id)? else {
-        return Ok(false);
-    };
-    let now = Timestamp::now();
-    let data = directory.to_event_json("deleted", &[]);
-    events::append(
-        conn,
-        id,
-        &directory.organization_id,
-        EventType::Deleted,
-        &data,
-        now,
-    )?;
-    diesel::delete(directories::table.find(id.as_str())).execute(conn)?;
-    Ok(true)
+    conn.write_transaction(|conn| {
+        lock_for_write(conn, id)?;
+        let Some(directory) = find(conn, id)? else {
+            return Ok(false);
+        };
+        let now = Timestamp::now();
+        let data = directory.to_event_json("deleted", &[]);
+        events::append(
+            conn,
+            id,
+            &directory.organization_id,
+            EventType::Deleted,
+            &data,
+            now,
+        )?;
+        diesel::delete(directories::table.find(id.as_str())).execute(conn)?;
+        Ok(true)
+    })
 }
 
 /// Which directories a management-API list returns; every filter given must hold.

@@ -112,6 +112,17 @@ pub fn append(
     Ok(id)
 }
 
+/// One event.
+pub fn find(conn: &mut AnyConnection, id: &EventId) -> QueryResult<Option<Event>> {
+    events::table
+        .find(id.as_str())
+        .select(EventRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(Event::try_from)
+        .transpose()
+}
+
 /// A directory's events in order.
 pub fn list_for_directory(
     conn: &mut AnyConnection,

@@ -206,7 +206,7 @@ pub fn update(
 }
 
 /// Deletes an organization with everything it owns: each directory is deleted as
-/// `directories::delete` does (recording `dsync.deleted`, in this same transaction),
+/// [`crate::directories::delete`] does (recording `dsync.deleted`, in this same transaction),
 /// then the organization, whose domains, API keys and webhook endpoints go with it. False if
 /// there was no such organization.
 pub fn delete(conn: &mut AnyConnection, id: &OrganizationId) -> QueryResult<bool> {
@@ -221,7 +221,7 @@ pub fn delete(conn: &mut AnyConnection, id: &OrganizationId) -> QueryResult<bool
             .load(conn)?;
         for directory in owned {
             let directory = roster_core::DirectoryId::parse(&directory).map_err(corrupt)?;
-            crate::directories::delete_within_transaction(conn, &directory)?;
+            crate::directories::delete(conn, &directory)?;
         }
         diesel::delete(organizations::table.find(id.as_str())).execute(conn)?;
         Ok(true)

@@ -57,6 +57,10 @@ impl Api {
         self.send(reqwest::Method::PUT, path, Some(body)).await
     }
 
+    pub async fn patch(&self, path: &str, body: &Value) -> (u16, Value) {
+        self.send(reqwest::Method::PATCH, path, Some(body)).await
+    }
+
     pub async fn delete(&self, path: &str) -> u16 {
         self.send(reqwest::Method::DELETE, path, None).await.0
     }
@@ -535,6 +539,13 @@ async fn the_openapi_document_describes_every_endpoint() {
         ("/directory_groups", &["get"]),
         ("/directory_groups/{id}", &["get"]),
         ("/events", &["get"]),
+        ("/events/{id}/redeliver", &["post"]),
+        ("/webhook_endpoints", &["get", "post"]),
+        ("/webhook_endpoints/{id}", &["get", "patch", "delete"]),
+        ("/webhook_endpoints/{id}/rotate_secret", &["post"]),
+        ("/webhook_deliveries", &["get"]),
+        ("/webhook_deliveries/{id}/redeliver", &["post"]),
+        ("/webhook_deliveries/redeliver_failed", &["post"]),
     ] {
         for method in methods {
             assert!(

@@ -6,6 +6,7 @@
 mod api;
 mod api_directories;
 mod api_organizations;
+mod api_webhooks;
 mod deprovisioning_guard;
 mod foundation;
 mod receiver;

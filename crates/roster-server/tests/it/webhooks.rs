@@ -44,7 +44,7 @@ impl Deref for Hooks {
 }
 
 /// Fast retries and polls, and loopback allowed: every test's receiver is on 127.0.0.1.
-fn test_config() -> DispatcherConfig {
+pub fn test_config() -> DispatcherConfig {
     DispatcherConfig {
         retry_schedule: RetrySchedule::parse("100ms,100ms,100ms,100ms,100ms,100ms,100ms,100ms")
             .unwrap(),
@@ -116,7 +116,7 @@ fn hmac_sha256(key: &[u8], message: &[u8]) -> Vec<u8> {
 
 /// What WorkOS's SDKs do: split on ", ", `t` (ms) then `v1` (hex), MAC over "t.body" keyed with
 /// the secret string, and a 180 s tolerance.
-fn workos_valid(received: &Received, secret: &str) -> bool {
+pub fn workos_valid(received: &Received, secret: &str) -> bool {
     let header = received.header("WorkOS-Signature");
     let parts: Vec<&str> = header.split(", ").collect();
     assert_eq!(parts.len(), 2, "{header}");
@@ -159,7 +159,7 @@ fn standard_valid(received: &Received, secret: &str) -> Vec<bool> {
         .collect()
 }
 
-fn assert_signed_by(received: &Received, secret: &str) {
+pub fn assert_signed_by(received: &Received, secret: &str) {
     assert!(workos_valid(received, secret), "WorkOS-Signature verifies");
     assert!(
         standard_valid(received, secret).contains(&true),
@@ -1103,7 +1103,20 @@ async fn a_dead_dispatchers_leases_expire_and_are_taken_over() {
     wake.notify_one();
     let delivered = receiver.wait_for_delivered(2, Duration::from_secs(5)).await;
     assert_eq!(delivered.len(), 2);
-    let listed = server.cli(&["webhook", "deliveries"]).await.json();
+    // The receiver has both; the dispatcher records each outcome just after.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let listed = loop {
+        let listed = server.cli(&["webhook", "deliveries"]).await.json();
+        let recorded = listed["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|delivery| delivery["status"] == "delivered");
+        if recorded || Instant::now() > deadline {
+            break listed;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    };
     for delivery in listed["data"].as_array().unwrap() {
         assert_eq!(delivery["status"], "delivered");
         assert_eq!(delivery["attempt_log"][0]["dispatcher"], dispatcher.owner());
