@@ -1,6 +1,7 @@
 // The official WorkOS Node SDK (@workos-inc/node 11.0.0), unchanged but for host/port and key,
 // against a running Roster seeded by seed.py. One line per check: `ok …` or `FAIL …`. Env: FIXTURE.
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { WorkOS, NotFoundException, UnauthorizedException } from '@workos-inc/node';
 
 const F = JSON.parse(readFileSync(process.env.FIXTURE, 'utf8'));
@@ -150,5 +151,74 @@ await check('getUser(unknown) throws NotFoundException', () =>
 
 await check('bad API key throws UnauthorizedException', () =>
   expectThrows(() => new WorkOS('sk_wrong', { ...opts }).directorySync.listDirectories(), UnauthorizedException));
+
+const ALL_EVENT_TYPES = ['dsync.activated', 'dsync.deleted', 'dsync.user.created', 'dsync.user.updated',
+  'dsync.user.deleted', 'dsync.group.created', 'dsync.group.updated', 'dsync.group.deleted',
+  'dsync.group.user_added', 'dsync.group.user_removed'];
+
+// What the receiver got, once it holds a delivery of every event the API lists (or 30 s).
+async function receivedDeliveries() {
+  const wanted = new Set((await (await workos.events.listEvents({ events: ALL_EVENT_TYPES, limit: 100 })).data).map((e) => e.id));
+  const deadline = Date.now() + 30000;
+  for (;;) {
+    const deliveries = readdirSync(F.hooks)
+      .filter((name) => name.endsWith('.json'))
+      .map((name) => JSON.parse(readFileSync(join(F.hooks, name), 'utf8')));
+    const got = new Set(deliveries.map((d) => JSON.parse(d.body).id));
+    const missing = [...wanted].filter((id) => !got.has(id));
+    if (missing.length === 0 || Date.now() > deadline) {
+      expect(missing.length === 0, `${missing.length} of ${wanted.size} events not delivered`);
+      return deliveries;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+await check('webhooks.constructEvent accepts every delivery Roster made, and refuses a tampered one', async () => {
+  const deliveries = await receivedDeliveries();
+  for (const delivery of deliveries) {
+    const event = await workos.webhooks.constructEvent({
+      payload: delivery.body,
+      sigHeader: delivery.headers['workos-signature'],
+      secret: F.webhook_secret,
+    });
+    expect(event.id === JSON.parse(delivery.body).id, `event ${event.id}`);
+  }
+  const tampered = deliveries[0].body.replace('"object":"event"', '"object":"event" ');
+  await expectThrows(
+    () => workos.webhooks.constructEvent({ payload: tampered, sigHeader: deliveries[0].headers['workos-signature'], secret: F.webhook_secret }),
+    Error,
+  );
+});
+
+await check('organizations: create, get, get by external id, list by domain, update, delete', async () => {
+  const orgs = workos.organizations;
+  const created = await orgs.createOrganization({
+    name: 'Hooli', domainData: [{ domain: 'hooli.com', state: 'verified' }], externalId: 'crm-hooli', metadata: { tier: 'gold' },
+  });
+  expect(created.name === 'Hooli' && created.domains.map((d) => d.domain).join() === 'hooli.com', `created ${JSON.stringify(created)}`);
+  expect(created.externalId === 'crm-hooli' && created.metadata.tier === 'gold', `created ${JSON.stringify(created)}`);
+  expect((await orgs.getOrganization(created.id)).id === created.id, 'get');
+  expect((await orgs.getOrganizationByExternalId('crm-hooli')).id === created.id, 'by external id');
+  const listed = (await (await orgs.listOrganizations({ domains: ['hooli.com'] })).autoPagination()).map((o) => o.id);
+  expect(listed.length === 1 && listed[0] === created.id, `listed ${listed}`);
+  const renamed = await orgs.updateOrganization({ organization: created.id, name: 'Hooli XYZ' });
+  expect(renamed.name === 'Hooli XYZ' && renamed.externalId === 'crm-hooli', `renamed ${JSON.stringify(renamed)}`);
+  await orgs.deleteOrganization(created.id);
+  await expectThrows(() => orgs.getOrganization(created.id), NotFoundException);
+});
+
+await check('webhooks: create (secret once), list, update, delete endpoints', async () => {
+  const hooks = workos.webhooks;
+  const created = await hooks.createWebhookEndpoint({ endpointUrl: 'https://app.example.com/workos', events: ['dsync.user.created'] });
+  expect(created.secret.startsWith('whsec_') && created.status === 'enabled', `created ${JSON.stringify(created)}`);
+  const listed = await (await hooks.listWebhookEndpoints()).autoPagination();
+  expect(listed.some((e) => e.id === created.id && e.endpointUrl === 'https://app.example.com/workos'), 'not listed');
+  const updated = await hooks.updateWebhookEndpoint({ id: created.id, status: 'disabled' });
+  expect(updated.status === 'disabled', `updated ${JSON.stringify(updated)}`);
+  await hooks.deleteWebhookEndpoint({ id: created.id });
+  const after = await (await hooks.listWebhookEndpoints()).autoPagination();
+  expect(!after.some((e) => e.id === created.id), 'still listed');
+});
 
 process.exit(failed ? 1 : 0);

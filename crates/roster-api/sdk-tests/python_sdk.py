@@ -1,14 +1,17 @@
 """The official WorkOS Python SDK (workos==10.8.0), unchanged but for base URL and key, against a
 running Roster seeded by seed.py. One line per check: `ok …` or `FAIL …`. Env: FIXTURE."""
 
+import glob
 import json
 import os
 import sys
+import time
 import traceback
 from datetime import datetime, timedelta, timezone
 
 import workos
 from workos.common.models.dsync_user_created import DsyncUserCreated
+from workos.organizations.models import OrganizationDomainData
 
 F = json.load(open(os.environ["FIXTURE"]))
 client = workos.WorkOSClient(api_key=F["key"], client_id="client_test", base_url=F["base_url"] + "/")
@@ -176,6 +179,82 @@ def _():
         expect(error.status_code == 401, f"status {error.status_code}")
         return
     raise AssertionError("no exception")
+
+
+ALL_EVENT_TYPES = ["dsync.activated", "dsync.deleted", "dsync.user.created", "dsync.user.updated",
+                   "dsync.user.deleted", "dsync.group.created", "dsync.group.updated",
+                   "dsync.group.deleted", "dsync.group.user_added", "dsync.group.user_removed"]
+
+
+def received_deliveries():
+    """What the receiver got, once it holds a delivery of every event the API lists (or 30 s)."""
+    wanted = {e.id for e in client.events.list_events(events=ALL_EVENT_TYPES, limit=100).auto_paging_iter()}
+    deadline = time.time() + 30
+    while True:
+        deliveries = [json.load(open(path)) for path in glob.glob(os.path.join(F["hooks"], "*.json"))]
+        got = {json.loads(d["body"])["id"] for d in deliveries}
+        if wanted <= got or time.time() > deadline:
+            expect(wanted <= got, f"{len(wanted - got)} of {len(wanted)} events not delivered")
+            return deliveries
+
+
+@check("webhooks.verify_event accepts every delivery Roster made, and refuses a tampered one")
+def _():
+    deliveries = received_deliveries()
+    for delivery in deliveries:
+        event = client.webhooks.verify_event(
+            event_body=delivery["body"],
+            event_signature=delivery["headers"]["workos-signature"],
+            secret=F["webhook_secret"],
+        )
+        expect(event.id == json.loads(delivery["body"])["id"], f"event {event.id}")
+    tampered = deliveries[0]["body"].replace('"object":"event"', '"object":"event" ')
+    try:
+        client.webhooks.verify_event(event_body=tampered, event_signature=deliveries[0]["headers"]["workos-signature"], secret=F["webhook_secret"])
+    except ValueError:
+        return
+    raise AssertionError("a tampered body verified")
+
+
+@check("organizations: create, get, get by external id, list by domain, update, delete")
+def _():
+    orgs = client.organizations
+    created = orgs.create_organization(
+        name="Initech",
+        domain_data=[OrganizationDomainData.from_dict({"domain": "initech.com", "state": "verified"})],
+        external_id="crm-initech",
+        metadata={"tier": "gold"},
+    )
+    expect(created.name == "Initech" and [d.domain for d in created.domains] == ["initech.com"], f"created {created}")
+    expect(created.metadata == {"tier": "gold"} and created.external_id == "crm-initech", f"created {created}")
+    expect(orgs.get_organization(created.id).id == created.id, "get")
+    expect(orgs.get_organization_by_external_id("crm-initech").id == created.id, "by external id")
+    listed = [o.id for o in orgs.list_organizations(domains=["initech.com"]).auto_paging_iter()]
+    expect(listed == [created.id], f"listed {listed}")
+    every = [o.id for o in orgs.list_organizations(limit=1).auto_paging_iter()]
+    expect(set(every) == {created.id, F["org"], F["other_org"]}, f"auto-paged {every}")
+    renamed = orgs.update_organization(created.id, name="Initech Inc", metadata={"tier": "platinum"})
+    expect(renamed.name == "Initech Inc" and renamed.metadata == {"tier": "platinum"}, f"renamed {renamed}")
+    orgs.delete_organization(created.id)
+    try:
+        orgs.get_organization(created.id)
+    except workos.NotFoundError:
+        return
+    raise AssertionError("still there after delete")
+
+
+@check("webhooks: create (secret once), list, update, delete endpoints")
+def _():
+    hooks = client.webhooks
+    created = hooks.create_webhook_endpoint(endpoint_url="https://app.example.com/workos", events=["dsync.user.created"])
+    expect(created.secret and created.secret.startswith("whsec_"), f"secret {created.secret!r}")
+    expect(str(getattr(created.status, "value", created.status)) == "enabled", f"status {created.status!r}")
+    listed = {e.id: e for e in hooks.list_webhook_endpoints().auto_paging_iter()}
+    expect(created.id in listed and listed[created.id].endpoint_url == "https://app.example.com/workos", f"listed {list(listed)}")
+    updated = hooks.update_webhook_endpoint(created.id, status="disabled", events=["dsync.user.created", "dsync.user.updated"])
+    expect(str(getattr(updated.status, "value", updated.status)) == "disabled" and len(updated.events) == 2, f"updated {updated}")
+    hooks.delete_webhook_endpoint(created.id)
+    expect(created.id not in {e.id for e in hooks.list_webhook_endpoints().auto_paging_iter()}, "still listed")
 
 
 sys.exit(1 if failed else 0)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the official WorkOS SDKs (Python workos==10.8.0, Node @workos-inc/node 11.0.0), unchanged
-# but for base URL and API key, against a freshly started Roster with a temp SQLite database.
+# but for base URL and API key, against a freshly started Roster with a temp SQLite database,
+# and their webhook verifiers against what Roster delivered to a local receiver.
 #
 #   crates/roster-api/sdk-tests/run.sh [path/to/roster]   (default: target/debug/roster)
 #
@@ -23,6 +24,7 @@ cleanup() {
   local status=$?
   trap '' INT TERM
   if [[ -n "$CHILD" ]]; then kill "$CHILD" 2>/dev/null || true; wait "$CHILD" 2>/dev/null || true; fi
+  if [[ -n "${RECEIVER_PID:-}" ]]; then kill "$RECEIVER_PID" 2>/dev/null || true; wait "$RECEIVER_PID" 2>/dev/null || true; fi
   if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
     kill "$SERVER_PID" 2>/dev/null || true
     for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
@@ -61,10 +63,20 @@ mkdir "$WORK/node"
 cp "$HERE/package.json" "$HERE/package-lock.json" "$HERE/node_sdk.mjs" "$WORK/node/"
 bounded - 300 npm ci --prefix "$WORK/node" --no-audit --no-fund --loglevel=error
 
-PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+PORT="$(free_port)"
 BASE_URL="http://127.0.0.1:$PORT"
 export ROSTER_DATABASE_URL="sqlite://$WORK/roster.db" ROSTER_LISTEN="127.0.0.1:$PORT" ROSTER_PUBLIC_URL="$BASE_URL"
 export ROSTER_LOG_FORMAT=text
+# The receiver below is on loopback, which Roster refuses to deliver to unless told.
+export ROSTER_WEBHOOK_ALLOW_PRIVATE=true
+
+HOOK_PORT="$(free_port)"
+export HOOKS="$WORK/hooks"
+mkdir "$HOOKS"
+step "starting a webhook receiver on 127.0.0.1:$HOOK_PORT"
+python3 "$HERE/receiver.py" "$HOOK_PORT" "$HOOKS" &
+RECEIVER_PID=$!
 
 step "starting roster serve on $BASE_URL"
 "$ROSTER" serve >"$WORK/roster.log" 2>&1 &
@@ -86,6 +98,8 @@ OTHER_ORG="$(cli org create --name Globex --domain globex.com | json id)"
 DIR_JSON="$(cli directory create --organization "$ORG" --type okta --name Okta)"
 OTHER_DIR_JSON="$(cli directory create --organization "$OTHER_ORG" --type generic --name Other)"
 KEY="$(cli api-key create --name sdk | json secret)"
+# Every event goes to the receiver; the SDKs' verifiers then check what it got.
+export WEBHOOK_SECRET="$(cli webhook create --url "http://127.0.0.1:$HOOK_PORT/hooks" | json secret)"
 
 step "seeding users and groups over SCIM"
 export FIXTURE="$WORK/fixture.json"

@@ -3,7 +3,8 @@ fixture for the SDK scripts. Standard library only.
 
 Env: SCIM_URL/SCIM_TOKEN (Acme's Okta directory), OTHER_SCIM_URL/OTHER_SCIM_TOKEN (a second
 organization's directory, so filters have something to exclude), FIXTURE (output path), and
-KEY, BASE_URL, PORT, ORG, OTHER_ORG, DIRECTORY, OTHER_DIRECTORY, copied into the fixture.
+KEY, BASE_URL, PORT, ORG, OTHER_ORG, DIRECTORY, OTHER_DIRECTORY, HOOKS (the receiver's folder),
+WEBHOOK_SECRET, copied into the fixture.
 """
 
 import json
@@ -60,7 +61,7 @@ def main():
     })
     other = create_user(os.environ["OTHER_SCIM_URL"], os.environ["OTHER_SCIM_TOKEN"], 0, "globex.com")
 
-    fixture = {name.lower(): os.environ[name] for name in ("KEY", "BASE_URL", "ORG", "OTHER_ORG", "DIRECTORY", "OTHER_DIRECTORY")}
+    fixture = {name.lower(): os.environ[name] for name in ("KEY", "BASE_URL", "ORG", "OTHER_ORG", "DIRECTORY", "OTHER_DIRECTORY", "HOOKS", "WEBHOOK_SECRET")}
     fixture.update({
         "port": int(os.environ["PORT"]),
         "users": [{"id": user["id"], "email": user["userName"], "idp_id": user["externalId"]} for user in users],
