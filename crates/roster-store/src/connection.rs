@@ -13,6 +13,8 @@ use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
+use crate::QueryResult;
+
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 
@@ -77,6 +79,22 @@ impl AnyConnection {
                 Err(error)
             }
         }
+    }
+}
+
+impl AnyConnection {
+    /// Lets the current transaction commit without waiting for PostgreSQL to flush it to disk.
+    /// Only for the dispatcher's bookkeeping (fanning events out into deliveries, leases,
+    /// recorded attempts): if the database server crashes, such a commit can be lost, and the
+    /// loss only means work is done again — an event fanned out or a webhook delivered once
+    /// more, under the same event id, as at-least-once delivery already allows. Never for a
+    /// change a client was told is stored. SQLite (`synchronous=NORMAL` in WAL mode) needs
+    /// nothing: its commits don't wait for a flush.
+    pub fn commit_without_flush(&mut self) -> QueryResult<()> {
+        if let AnyConnection::Postgresql(inner) = self {
+            diesel::sql_query("SET LOCAL synchronous_commit TO OFF").execute(inner)?;
+        }
+        Ok(())
     }
 }
 

@@ -259,6 +259,7 @@ pub fn fan_out(conn: &mut AnyConnection, limit: i64, now: Timestamp) -> QueryRes
         return Ok(0);
     }
     conn.write_transaction(|conn| {
+        conn.commit_without_flush()?;
         let pending: Vec<(String, String, String)> = match conn {
             // Another instance fanning out at the same moment takes other events.
             AnyConnection::Postgresql(inner) => {
@@ -336,6 +337,7 @@ pub fn claim_due(
         return Ok(Vec::new());
     }
     conn.write_transaction(|conn| {
+        conn.commit_without_flush()?;
         let ids: Vec<String> = match conn {
             // Rows another instance is claiming right now are skipped, not waited for.
             AnyConnection::Postgresql(inner) => due!().for_update().skip_locked().load(inner)?,
@@ -462,6 +464,7 @@ pub fn record_attempt(
 ) -> QueryResult<Recorded> {
     let delivery_id = claimed.delivery.id.as_str();
     conn.write_transaction(|conn| {
+        conn.commit_without_flush()?;
         // Incrementing first locks the row, so the attempt number is unique even when a lease
         // was taken over and two dispatchers report for the same delivery.
         diesel::update(webhook_deliveries::table.find(delivery_id))
@@ -698,12 +701,17 @@ pub fn redeliver(
     })
 }
 
+/// Starts a new round of attempts. The lease is dropped too: an attempt in flight right now
+/// then records only itself (its outcome applies to the lease it held), so its answer cannot
+/// swallow the redelivery that was just asked for.
 fn requeue(conn: &mut AnyConnection, ids: &[String], now: Timestamp) -> QueryResult<()> {
     diesel::update(webhook_deliveries::table.filter(webhook_deliveries::id.eq_any(ids)))
         .set((
             webhook_deliveries::status.eq(DeliveryStatus::Pending.as_str()),
             webhook_deliveries::round_attempts.eq(0),
             webhook_deliveries::next_attempt_at.eq(now.as_millis()),
+            webhook_deliveries::locked_until.eq(None::<i64>),
+            webhook_deliveries::lease_owner.eq(None::<String>),
             webhook_deliveries::updated_at.eq(now.as_millis()),
         ))
         .execute(conn)?;

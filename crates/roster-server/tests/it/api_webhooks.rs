@@ -409,3 +409,42 @@ async fn a_scoped_key_manages_only_its_organizations_endpoints() {
         403
     );
 }
+
+#[actix_web::test]
+async fn a_redelivery_asked_while_an_attempt_is_in_flight_is_not_swallowed_by_its_answer() {
+    let receiver = Receiver::start().await;
+    receiver.answer(Answer {
+        delay: Duration::from_millis(800),
+        ..Answer::status(200)
+    });
+    let server = TestServer::start().await;
+    let dispatcher = server.dispatcher(test_config(), Clock::system());
+    let api = api_key(&server, &[]).await;
+    let tenant = server.tenant("okta", "acme.com").await;
+    let (id, _) = create_endpoint(
+        &api,
+        json!({"endpoint_url": receiver.url, "events": ["dsync.user.created"]}),
+    )
+    .await;
+    Scim::new(&tenant).post("/Users", &user("ann")).await;
+    let pending = poll(
+        &api,
+        &format!("/webhook_deliveries?endpoint_id={id}"),
+        |page| page["data"].as_array().is_some_and(|data| !data.is_empty()),
+    )
+    .await;
+    // The receiver holds the first attempt for 800 ms; ask again in the middle of it.
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    let delivery = pending["data"][0]["id"].as_str().unwrap();
+    let (status, _) = api
+        .post(
+            &format!("/webhook_deliveries/{delivery}/redeliver"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 202);
+    let delivered = receiver.wait_for_delivered(2, PATIENCE).await;
+    assert_eq!(delivered[0].event_id(), delivered[1].event_id());
+    dispatcher.shutdown().await;
+    receiver.stop().await;
+}
