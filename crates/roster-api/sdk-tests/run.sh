@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the official WorkOS SDKs (Python workos==10.8.0, Node @workos-inc/node 11.0.0), unchanged
 # but for base URL and API key, against a freshly started Roster with a temp SQLite database,
-# and their webhook verifiers against what Roster delivered to a local receiver.
+# and their webhook verifiers against what Roster delivered to a local receiver; then
+# schemathesis against the OpenAPI document the server publishes.
 #
 #   crates/roster-api/sdk-tests/run.sh [path/to/roster]   (default: target/debug/roster)
 #
@@ -56,9 +57,9 @@ bounded() {
   return "$rc"
 }
 
-step "installing workos==10.8.0 (Python) and @workos-inc/node 11.0.0 (npm ci) into $WORK"
+step "installing workos==10.8.0 and schemathesis==4.32.5 (Python), @workos-inc/node 11.0.0 (npm ci) into $WORK"
 python3 -m venv "$WORK/venv"
-bounded - 300 "$WORK/venv/bin/pip" install --quiet --disable-pip-version-check workos==10.8.0
+bounded - 300 "$WORK/venv/bin/pip" install --quiet --disable-pip-version-check workos==10.8.0 schemathesis==4.32.5
 mkdir "$WORK/node"
 cp "$HERE/package.json" "$HERE/package-lock.json" "$HERE/node_sdk.mjs" "$WORK/node/"
 bounded - 300 npm ci --prefix "$WORK/node" --no-audit --no-fund --loglevel=error
@@ -130,6 +131,8 @@ run_suite() {
 }
 run_suite python "$WORK/venv/bin/python" "$HERE/python_sdk.py"
 run_suite node node "$WORK/node/node_sdk.mjs"
+# Last, because it writes and deletes freely: schemathesis against /openapi.json.
+BASE_URL="$BASE_URL" KEY="$KEY" run_suite openapi "$WORK/venv/bin/python" "$HERE/openapi_check.py"
 
 DONE=1
 echo "sdk: $PASSED passed, $FAILED failed"

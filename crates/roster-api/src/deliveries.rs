@@ -139,13 +139,12 @@ fn endpoint_scope(scope: &ApiKeyScope) -> EndpointScope<'_> {
     tag = "webhooks",
     params(
         ("endpoint_id" = Option<String>, Query, description = "Only this endpoint's."),
-        ("event_id" = Option<String>, Query, description = "Only this event's."),
-        ("status" = Option<String>, Query, description = "`pending`, `delivered` or `failed`."),
+        ("event_id" = Option<String>, Query, description = "Only this event's.", pattern = "^event_[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{26}$"),
+        ("status" = Option<String>, Query, description = "`pending`, `delivered` or `failed`.", pattern = "^(pending|delivered|failed)$"),
         crate::list::ListParameters,
     ),
     responses(
         (status = 200, body = ListOf<WebhookDeliveryObject>),
-        (status = 401, body = crate::error::ErrorBody),
         (status = 404, body = crate::error::ErrorBody, description = "No such endpoint."),
         (status = 422, body = crate::error::ErrorBody),
     ),
@@ -278,6 +277,7 @@ async fn redeliver_event(
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct RedeliverFailed {
     /// ISO 8601: failed deliveries of events created at or after this time.
+    #[schema(value_type = String, required = true, format = DateTime)]
     since: Option<String>,
     /// Only this endpoint's.
     endpoint_id: Option<String>,

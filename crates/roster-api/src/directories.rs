@@ -184,7 +184,6 @@ fn render_one(
     ),
     responses(
         (status = 200, body = ListOf<DirectoryObject>),
-        (status = 401, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody),
     ),
     security(("api_key" = []))
@@ -272,10 +271,13 @@ async fn read(
 pub(crate) struct CreateDirectory {
     /// `org_…`; `organization` is accepted too.
     #[serde(alias = "organization")]
+    #[schema(value_type = String, required = true)]
     organization_id: Option<String>,
     /// WorkOS's type string (`okta scim v2.0`) or Roster's alias (`okta`, `okta-1.1`, `entra`,
-    /// `onelogin`, `jumpcloud`, `pingfederate`, `rippling`, `generic`).
+    /// `onelogin`, `jumpcloud`, `pingfederate`, `rippling`, `generic`), in any case.
+    #[schema(required = true, schema_with = crate::schemas::directory_type)]
     r#type: Option<String>,
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 255, pattern = r"\S")]
     name: Option<String>,
 }
 
@@ -288,7 +290,6 @@ pub(crate) struct CreateDirectory {
     request_body = CreateDirectory,
     responses(
         (status = 201, body = DirectoryObject),
-        (status = 400, body = crate::error::ErrorBody),
         (status = 404, body = crate::error::ErrorBody, description = "No such organization, or not one the key may see."),
         (status = 422, body = crate::error::ErrorBody),
     ),
@@ -342,13 +343,15 @@ async fn create(
 /// `PUT /directories/{id}`: only the fields sent change.
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct UpdateDirectory {
+    #[schema(min_length = 1, max_length = 255, pattern = r"\S")]
     name: Option<String>,
-    /// Days (1 to 3650) after which inactive users are deleted; `null` keeps them.
+    /// Days after which inactive users are deleted; `null` keeps them.
     #[serde(default, deserialize_with = "body::present")]
-    #[schema(value_type = Option<i64>)]
-    inactive_user_retention_days: Option<Option<i64>>,
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 3650)]
+    inactive_user_retention_days: Option<Option<serde_json::Value>>,
     /// `flag` (the default: keep users outside the organization's domains, marked) or
     /// `refuse` them.
+    #[schema(pattern = "^(flag|refuse)$")]
     email_domain_policy: Option<String>,
 }
 
@@ -362,7 +365,6 @@ pub(crate) struct UpdateDirectory {
     request_body = UpdateDirectory,
     responses(
         (status = 200, body = DirectoryObject),
-        (status = 400, body = crate::error::ErrorBody),
         (status = 404, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody),
     ),
@@ -385,19 +387,26 @@ async fn update(
                 .map_err(|error| ApiError::invalid_parameter("name", format!("{error}.")))
         })
         .transpose()?;
-    let retention = request.inactive_user_retention_days;
-    if let Some(Some(days)) = retention
-        && !INACTIVE_USER_RETENTION_DAYS.contains(&days)
-    {
-        return Err(ApiError::invalid_parameter(
-            "inactive_user_retention_days",
-            format!(
-                "inactive_user_retention_days must be from {} to {} days, or null to keep inactive users.",
-                INACTIVE_USER_RETENTION_DAYS.start(),
-                INACTIVE_USER_RETENTION_DAYS.end()
-            ),
-        ));
-    }
+    let retention = request
+        .inactive_user_retention_days
+        .map(|days| {
+            days.map(|days| {
+                body::whole_number(&days)
+                    .filter(|days| INACTIVE_USER_RETENTION_DAYS.contains(days))
+                    .ok_or_else(|| {
+                        ApiError::invalid_parameter(
+                            "inactive_user_retention_days",
+                            format!(
+                                "inactive_user_retention_days must be a number of days from {} to {}, or null to keep inactive users.",
+                                INACTIVE_USER_RETENTION_DAYS.start(),
+                                INACTIVE_USER_RETENTION_DAYS.end()
+                            ),
+                        )
+                    })
+            })
+            .transpose()
+        })
+        .transpose()?;
     let policy = request
         .email_domain_policy
         .as_deref()

@@ -54,15 +54,15 @@ impl From<Event> for EventObject {
     operation_id = "list_events",
     tag = "events",
     params(
-        ("events" = Option<String>, Query, description = "Comma-separated event types."),
+        ("events" = Option<String>, Query, description = "Comma-separated event types.",
+            pattern = r"^dsync\.(activated|deleted|user\.(created|updated|deleted)|group\.(created|updated|deleted|user_added|user_removed))(,dsync\.(activated|deleted|user\.(created|updated|deleted)|group\.(created|updated|deleted|user_added|user_removed)))*$"),
         ("organization_id" = Option<String>, Query, description = "Only this organization's."),
-        ("range_start" = Option<String>, Query, description = "ISO 8601; events at or after."),
-        ("range_end" = Option<String>, Query, description = "ISO 8601; events before."),
+        ("range_start" = Option<String>, Query, description = "ISO 8601; events at or after.", format = DateTime),
+        ("range_end" = Option<String>, Query, description = "ISO 8601; events before.", format = DateTime),
         crate::list::ListParameters,
     ),
     responses(
         (status = 200, body = ListOf<EventObject>),
-        (status = 401, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody),
     ),
     security(("api_key" = []))

@@ -27,7 +27,6 @@ pub(crate) fn configure(config: &mut web::ServiceConfig) {
     ),
     responses(
         (status = 200, body = ListOf<DirectoryGroupWire>),
-        (status = 401, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody),
     ),
     security(("api_key" = []))

@@ -14,6 +14,7 @@ mod limits;
 mod list;
 mod openapi;
 mod organizations;
+mod schemas;
 mod users;
 mod webhooks;
 

@@ -118,34 +118,38 @@ pub struct ListParameters;
 
 impl IntoParams for ListParameters {
     fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-        let parameter = |name: &str, kind: Type, description: &str| {
+        let parameter = |name: &str, schema: ObjectBuilder, description: &str| {
             ParameterBuilder::new()
                 .name(name)
                 .parameter_in(ParameterIn::Query)
                 .required(Required::False)
                 .description(Some(description))
-                .schema(Some(ObjectBuilder::new().schema_type(kind)))
+                .schema(Some(schema))
                 .build()
         };
+        let text = || ObjectBuilder::new().schema_type(Type::String);
         vec![
             parameter(
                 "limit",
-                Type::Integer,
-                "1 to 100 objects per page (default 10).",
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(1))
+                    .maximum(Some(MAX_LIMIT)),
+                "Objects per page (default 10).",
             ),
             parameter(
                 "order",
-                Type::String,
+                text().enum_values(Some(["desc", "asc"])),
                 "`desc` (newest first) or `asc`; the default is `desc`, or `asc` for events.",
             ),
             parameter(
                 "after",
-                Type::String,
+                text(),
                 "The `list_metadata.after` of the previous page.",
             ),
             parameter(
                 "before",
-                Type::String,
+                text(),
                 "The `list_metadata.before` of the next page.",
             ),
         ]

@@ -4,8 +4,10 @@
 use std::sync::LazyLock;
 
 use actix_web::{HttpResponse, web};
+use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder, header::HeaderBuilder};
+use utoipa::{Modify, OpenApi, PartialSchema};
 
 use crate::{deliveries, directories, events, groups, organizations, users, webhooks};
 
@@ -46,7 +48,7 @@ use crate::{deliveries, directories, events, groups, organizations, users, webho
         deliveries::redeliver_event,
         deliveries::redeliver_failed,
     ),
-    modifiers(&ApiKeyAuth),
+    modifiers(&ApiKeyAuth, &CommonResponses),
     tags(
         (name = "organizations", description = "The vendor's customers."),
         (name = "directories", description = "Identity-provider connections of organizations."),
@@ -76,6 +78,99 @@ impl Modify for ApiKeyAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// The answers any operation can give, so that each operation lists only its own: 401 and 429
+/// (every operation), 503 (the database is unreachable), 400 (a body that is not JSON, on
+/// operations taking one) and 403 (a read-only key, or a scoped key creating outside its
+/// organization, on every operation that writes).
+struct CommonResponses;
+
+impl Modify for CommonResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let error = |description: &str| {
+            ResponseBuilder::new().description(description).content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(crate::error::ErrorBody::schema()))
+                    .build(),
+            )
+        };
+        let components = openapi.components.get_or_insert_with(Default::default);
+        for ((_, name), response) in [
+            (
+                UNAUTHORIZED,
+                error("No API key, or not a valid one.").build(),
+            ),
+            (
+                RATE_LIMITED,
+                error("The key's rate limit is exhausted; retry after `Retry-After` seconds.")
+                    .header(
+                        "Retry-After",
+                        HeaderBuilder::new()
+                            .schema(u64::schema())
+                            .description(Some("Seconds to wait."))
+                            .build(),
+                    )
+                    .build(),
+            ),
+            (
+                UNAVAILABLE,
+                error("The database cannot be reached; retry later.").build(),
+            ),
+            (
+                MALFORMED_BODY,
+                error("The body is not JSON of the expected shape.").build(),
+            ),
+            (
+                FORBIDDEN,
+                error("A read-only key, or a key limited to one organization reaching beyond it.")
+                    .build(),
+            ),
+        ] {
+            components
+                .responses
+                .insert(name.to_owned(), response.into());
+        }
+        for item in openapi.paths.paths.values_mut() {
+            for operation in item.get.iter_mut() {
+                add_common(operation, &[UNAUTHORIZED, RATE_LIMITED, UNAVAILABLE]);
+            }
+            let writes = [
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for operation in writes.into_iter().flatten() {
+                add_common(
+                    operation,
+                    &[UNAUTHORIZED, RATE_LIMITED, UNAVAILABLE, FORBIDDEN],
+                );
+                if operation.request_body.is_some() {
+                    add_common(operation, &[MALFORMED_BODY]);
+                }
+            }
+        }
+    }
+}
+
+/// A shared response: its status and its name under `components/responses`.
+type Common = (&'static str, &'static str);
+const UNAUTHORIZED: Common = ("401", "Unauthorized");
+const RATE_LIMITED: Common = ("429", "RateLimited");
+const UNAVAILABLE: Common = ("503", "Unavailable");
+const MALFORMED_BODY: Common = ("400", "MalformedBody");
+const FORBIDDEN: Common = ("403", "Forbidden");
+
+fn add_common(operation: &mut Operation, responses: &[Common]) {
+    for (status, name) in responses {
+        operation
+            .responses
+            .responses
+            .entry((*status).to_owned())
+            .or_insert_with(|| Ref::from_response_name(*name).into());
     }
 }
 

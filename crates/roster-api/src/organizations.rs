@@ -113,39 +113,48 @@ impl From<&Organization> for OrganizationObject {
 /// A domain as WorkOS's SDKs send it.
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct DomainData {
+    #[schema(schema_with = crate::schemas::domain)]
     domain: String,
     /// `verified` or `pending`: WorkOS's states. Roster does no DNS verification and treats
     /// every declared domain as the organization's, so both mean the same here.
+    #[schema(pattern = "^(verified|pending)$")]
     state: Option<String>,
 }
 
 /// `POST /organizations`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct CreateOrganization {
-    /// Required.
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 255, pattern = r"\S")]
     name: Option<String>,
     /// The organization's email domains.
     domain_data: Option<Vec<DomainData>>,
     /// The same as plain strings (WorkOS's older form); `domain_data` wins when both are sent.
+    #[schema(schema_with = crate::schemas::domains)]
     domains: Option<Vec<String>>,
+    #[schema(min_length = 1, max_length = 255, pattern = r"\S")]
     external_id: Option<String>,
-    /// Up to 50 string values; `null` values are ignored.
+    /// `null` values are ignored.
+    #[schema(schema_with = crate::schemas::metadata_changes)]
     metadata: Option<BTreeMap<String, Option<String>>>,
 }
 
 /// `PUT /organizations/{id}`: only the fields sent change.
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct UpdateOrganization {
+    #[schema(min_length = 1, max_length = 255, pattern = r"\S")]
     name: Option<String>,
     /// The complete new set of domains.
     domain_data: Option<Vec<DomainData>>,
     /// The same as plain strings; `domain_data` wins when both are sent.
+    #[schema(schema_with = crate::schemas::domains)]
     domains: Option<Vec<String>>,
     /// `null` clears it.
     #[serde(default, deserialize_with = "body::present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 255, pattern = r"\S")]
     external_id: Option<Option<String>>,
-    /// Merged into the stored metadata; a key set to `null` or `""` is removed.
+    /// Merged into the stored metadata; a key set to `null` or `""` is removed. An
+    /// organization keeps at most 50 keys.
+    #[schema(schema_with = crate::schemas::metadata_changes)]
     metadata: Option<BTreeMap<String, Option<String>>>,
 }
 
@@ -272,13 +281,13 @@ fn respond(organization: &Organization) -> HttpResponse {
     operation_id = "list_organizations",
     tag = "organizations",
     params(
-        ("domains" = Option<String>, Query, description = "Comma-separated domains: organizations owning any of them."),
+        ("domains" = Option<String>, Query, description = "Comma-separated domains: organizations owning any of them.",
+            pattern = r"^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(,([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"),
         ("search" = Option<String>, Query, description = "Name contains (case-insensitive)."),
         crate::list::ListParameters,
     ),
     responses(
         (status = 200, body = ListOf<OrganizationObject>),
-        (status = 401, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody),
     ),
     security(("api_key" = []))
@@ -328,8 +337,6 @@ async fn list(
     request_body = CreateOrganization,
     responses(
         (status = 201, body = OrganizationObject),
-        (status = 400, body = crate::error::ErrorBody),
-        (status = 403, body = crate::error::ErrorBody, description = "A key limited to one organization."),
         (status = 409, body = crate::error::ErrorBody, description = "A domain or the external id is taken."),
         (status = 422, body = crate::error::ErrorBody),
     ),
@@ -433,7 +440,6 @@ async fn read_by_external_id(
     request_body = UpdateOrganization,
     responses(
         (status = 200, body = OrganizationObject),
-        (status = 400, body = crate::error::ErrorBody),
         (status = 404, body = crate::error::ErrorBody),
         (status = 409, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody),

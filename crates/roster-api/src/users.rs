@@ -72,7 +72,6 @@ fn render(
     ),
     responses(
         (status = 200, body = ListOf<DirectoryUserObject>),
-        (status = 401, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody),
     ),
     security(("api_key" = []))

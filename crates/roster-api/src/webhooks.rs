@@ -137,7 +137,6 @@ fn parse_events(events: Option<Vec<String>>) -> Result<Option<Vec<EventType>>, A
     params(crate::list::ListParameters),
     responses(
         (status = 200, body = ListOf<WebhookEndpointObject>),
-        (status = 401, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody),
     ),
     security(("api_key" = []))
@@ -160,10 +159,12 @@ async fn list(
 /// `POST /webhook_endpoints`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct CreateWebhookEndpoint {
-    /// An http(s) URL; `url` is accepted too.
+    /// An http(s) URL without a fragment; `url` is accepted too.
     #[serde(alias = "url")]
+    #[schema(value_type = String, required = true, pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(:[0-9]{1,4})?([/?][^#\s]*)?$")]
     endpoint_url: Option<String>,
-    /// Event types to receive (`dsync.user.created`, …); absent or empty: every type.
+    /// Event types to receive; absent or empty: every type.
+    #[schema(schema_with = crate::schemas::event_types)]
     events: Option<Vec<String>>,
     /// Only this organization's events (a key limited to one organization always creates
     /// endpoints limited to it).
@@ -180,7 +181,6 @@ pub(crate) struct CreateWebhookEndpoint {
     request_body = CreateWebhookEndpoint,
     responses(
         (status = 201, body = WebhookEndpointObject),
-        (status = 400, body = crate::error::ErrorBody),
         (status = 404, body = crate::error::ErrorBody, description = "No such organization, or not one the key may see."),
         (status = 422, body = crate::error::ErrorBody),
     ),
@@ -263,12 +263,17 @@ async fn read(
 pub(crate) struct UpdateWebhookEndpoint {
     /// `url` is accepted too.
     #[serde(alias = "url")]
+    #[schema(
+        pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(:[0-9]{1,4})?([/?][^#\s]*)?$"
+    )]
     endpoint_url: Option<String>,
     /// `enabled` or `disabled`. A disabled endpoint is not sent the events recorded while it
     /// is disabled (`POST /events/{id}/redeliver` sends one later); enabling clears its failure
     /// record and sends the deliveries that were pending when it was disabled.
+    #[schema(pattern = "^(enabled|disabled)$")]
     status: Option<String>,
     /// The complete new list of event types; empty: every type.
+    #[schema(schema_with = crate::schemas::event_types)]
     events: Option<Vec<String>>,
 }
 
@@ -282,7 +287,6 @@ pub(crate) struct UpdateWebhookEndpoint {
     request_body = UpdateWebhookEndpoint,
     responses(
         (status = 200, body = WebhookEndpointObject),
-        (status = 400, body = crate::error::ErrorBody),
         (status = 404, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody),
     ),
@@ -370,7 +374,8 @@ async fn remove(
 pub(crate) struct RotateSecret {
     /// Hours (0 to 720, default 24) during which the old secret also signs
     /// `webhook-signature`, so receivers can switch without losing events; 0 ends it now.
-    overlap_hours: Option<u32>,
+    #[schema(value_type = Option<u32>, maximum = 720)]
+    overlap_hours: Option<serde_json::Value>,
 }
 
 /// Replace an endpoint's signing secret; the answer carries the new one, the only time it
@@ -398,13 +403,20 @@ async fn rotate_secret(
     scope.require_write()?;
     let id = id.into_inner();
     let request: RotateSecret = body::json(&payload)?;
-    let overlap_hours = request.overlap_hours.unwrap_or(DEFAULT_OVERLAP_HOURS);
-    if overlap_hours > MAX_OVERLAP_HOURS {
-        return Err(ApiError::invalid_parameter(
-            "overlap_hours",
-            format!("overlap_hours must be from 0 to {MAX_OVERLAP_HOURS}."),
-        ));
-    }
+    let overlap_hours = match &request.overlap_hours {
+        None | Some(serde_json::Value::Null) => DEFAULT_OVERLAP_HOURS,
+        Some(hours) => body::whole_number(hours)
+            .and_then(|hours| u32::try_from(hours).ok())
+            .filter(|hours| *hours <= MAX_OVERLAP_HOURS)
+            .ok_or_else(|| {
+                ApiError::invalid_parameter(
+                    "overlap_hours",
+                    format!(
+                        "overlap_hours must be a number of hours from 0 to {MAX_OVERLAP_HOURS}."
+                    ),
+                )
+            })?,
+    };
     let endpoint = web::block(move || -> Result<_, ApiError> {
         let mut conn = context.store.connection()?;
         let endpoint = find_visible(&mut conn, &scope, &id)?;

@@ -168,6 +168,14 @@ async fn directory_settings_change_through_the_api_and_bad_values_change_nothing
             "inactive_user_retention_days",
         ),
         (
+            json!({"inactive_user_retention_days": 30.5}),
+            "inactive_user_retention_days",
+        ),
+        (
+            json!({"inactive_user_retention_days": "thirty"}),
+            "inactive_user_retention_days",
+        ),
+        (
             json!({"email_domain_policy": "ignore"}),
             "email_domain_policy",
         ),
@@ -176,13 +184,18 @@ async fn directory_settings_change_through_the_api_and_bad_values_change_nothing
         let (status, error) = api.put(&path, &body).await;
         assert_eq!((status, &error["param"]), (422, &json!(param)), "{body}");
     }
-    let (status, _) = api
-        .put(&path, &json!({"inactive_user_retention_days": "thirty"}))
-        .await;
-    assert_eq!(status, 400);
+    let (status, _) = api.put(&path, &json!({"name": 7})).await;
+    assert_eq!(status, 400, "a body of the wrong shape");
     let (_, after) = api.get(&path).await;
     assert_eq!(after["email_domain_policy"], "refuse", "nothing changed");
     assert_eq!(after["name"], "Okta (prod)");
+    let (_, whole) = api
+        .put(&path, &json!({"inactive_user_retention_days": 45.0}))
+        .await;
+    assert_eq!(
+        whole["inactive_user_retention_days"], 45,
+        "JSON has one kind of number"
+    );
 
     let other = server.tenant("okta", "globex.com").await;
     let scoped = api_key(&server, &["--organization", &other.organization_id]).await;
