@@ -11,6 +11,7 @@ use std::time::Instant;
 use actix_web::HttpMessage;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::error::PayloadError;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
@@ -87,8 +88,12 @@ pub(crate) async fn guard(
     let body = match request.extract::<Bytes>().await {
         Ok(body) => body,
         Err(error) => {
-            let response = scim_error_for(error.error_response().status());
-            return Ok(request.into_response(response));
+            let status = if stopped_arriving(&error) {
+                StatusCode::REQUEST_TIMEOUT
+            } else {
+                error.error_response().status()
+            };
+            return Ok(request.into_response(scim_error_for(status)));
         }
     };
     request.set_payload(Payload::from(body.clone()));
@@ -127,11 +132,21 @@ pub(crate) async fn guard(
     Ok(response)
 }
 
+/// Whether reading the body failed because the client stopped sending it (the server's body
+/// timeout), rather than because it was malformed or too large.
+fn stopped_arriving(error: &actix_web::Error) -> bool {
+    matches!(
+        error.as_error::<PayloadError>(),
+        Some(PayloadError::Io(cause)) if cause.kind() == std::io::ErrorKind::TimedOut
+    )
+}
+
 /// A SCIM error body for a status that actix-web produced without one.
 fn scim_error_for(status: StatusCode) -> actix_web::HttpResponse {
     let detail = match status {
         StatusCode::PAYLOAD_TOO_LARGE => "The request body is larger than the server accepts.",
         StatusCode::METHOD_NOT_ALLOWED => "This endpoint does not support that HTTP method.",
+        StatusCode::REQUEST_TIMEOUT => "The request body stopped arriving before it was complete.",
         other => other.canonical_reason().unwrap_or("Request failed"),
     };
     ScimError::new(status, detail).error_response()

@@ -9,6 +9,7 @@ mod demo_command;
 mod hold_commands;
 pub mod http;
 mod output;
+mod overload;
 mod request_id;
 mod simulate_command;
 pub mod telemetry;
