@@ -142,9 +142,17 @@ impl ResponseError for ScimError {
         if self.status == StatusCode::UNAUTHORIZED {
             response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
         }
-        response.body(body.to_string())
+        let mut response = response.body(body.to_string());
+        response
+            .extensions_mut()
+            .insert(ErrorDetail(self.detail.clone()));
+        response
     }
 }
+
+/// The `detail` of the SCIM error a response carries, for the directory's last-error record.
+#[derive(Debug, Clone)]
+pub(crate) struct ErrorDetail(pub(crate) String);
 
 impl From<roster_store::StoreError> for ScimError {
     fn from(error: roster_store::StoreError) -> Self {

@@ -21,8 +21,8 @@ use roster_core::Timestamp;
 use roster_store::request_log::LoggedRequest;
 use ulid::Ulid;
 
-use crate::error::SCIM_CONTENT_TYPE;
-use crate::request_log::{LoggedDirectory, redact};
+use crate::error::{ErrorDetail, SCIM_CONTENT_TYPE};
+use crate::request_log::{Entry, LoggedDirectory, redact};
 use crate::{ScimContext, ScimError};
 
 /// Counts SCIM requests in flight against a maximum.
@@ -118,18 +118,42 @@ pub(crate) async fn guard(
         .get::<LoggedDirectory>()
         .cloned();
     if let (Some(context), Some(LoggedDirectory(directory_id))) = (context, directory) {
-        context.request_log.record(LoggedRequest {
-            id: Ulid::generate().to_string(),
-            directory_id,
-            method,
-            path,
-            status: i64::from(status.as_u16()),
-            duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
-            request_body: redact(&body),
-            created_at: received_at.as_millis(),
+        let error_detail = response
+            .response()
+            .extensions()
+            .get::<ErrorDetail>()
+            .map(|detail| detail.0.clone());
+        count(&directory_id, status);
+        context.request_log.record(Entry {
+            request: LoggedRequest {
+                id: Ulid::generate().to_string(),
+                directory_id,
+                method,
+                path,
+                status: i64::from(status.as_u16()),
+                duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+                request_body: redact(&body),
+                created_at: received_at.as_millis(),
+            },
+            error_detail,
         });
     }
     Ok(response)
+}
+
+/// The per-directory counters of `/metrics`. Directory ids as labels: one series per tenant,
+/// which an operator needs to tell whose integration is failing.
+fn count(directory_id: &str, status: StatusCode) {
+    metrics::counter!("roster_scim_requests_total", "directory" => directory_id.to_owned())
+        .increment(1);
+    if status.is_client_error() || status.is_server_error() {
+        metrics::counter!(
+            "roster_scim_errors_total",
+            "directory" => directory_id.to_owned(),
+            "status" => status.as_str().to_owned()
+        )
+        .increment(1);
+    }
 }
 
 /// Whether reading the body failed because the client stopped sending it (the server's body

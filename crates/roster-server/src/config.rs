@@ -77,6 +77,25 @@ pub struct Settings {
     #[command(flatten)]
     pub http: HttpSettings,
 
+    /// The bearer token `GET /metrics` requires; unset, `/metrics` is not served.
+    #[arg(
+        long,
+        global = true,
+        env = "ROSTER_METRICS_TOKEN",
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<String>,
+
+    /// How long a linked directory may send no request before it is reported silent (`off`
+    /// to never report).
+    #[arg(
+        long,
+        global = true,
+        env = "ROSTER_DIRECTORY_SILENT_AFTER",
+        default_value = "7d"
+    )]
+    pub directory_silent_after: String,
+
     /// Log format on stderr.
     #[arg(long, global = true, env = "ROSTER_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -352,6 +371,38 @@ pub struct Config {
     pub scim_rate_limit: u32,
     /// Limits on HTTP connections and requests.
     pub http: HttpLimits,
+    /// The token `/metrics` requires; `None` turns `/metrics` off.
+    pub metrics_token: Option<MetricsToken>,
+    /// How long a linked directory may be quiet before it is reported; `None` never.
+    pub directory_silent_after: Option<Duration>,
+}
+
+/// The `/metrics` bearer token; `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MetricsToken(String);
+
+impl MetricsToken {
+    /// Wraps a token.
+    pub fn new(token: String) -> Self {
+        MetricsToken(token)
+    }
+
+    /// Whether `presented` is the token, in time independent of where they differ.
+    pub fn matches(&self, presented: &str) -> bool {
+        use subtle::ConstantTimeEq;
+        // Digests first, so that the comparison does not reveal the token's length either.
+        let digest = |text: &str| roster_core::secret::token_digest(text);
+        digest(presented)
+            .as_bytes()
+            .ct_eq(digest(&self.0).as_bytes())
+            .into()
+    }
+}
+
+impl std::fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MetricsToken(…)")
+    }
 }
 
 /// A setting with a value Roster cannot use.
@@ -378,6 +429,12 @@ pub enum ConfigError {
     /// `ROSTER_DATABASE_POOL_SIZE`.
     #[error("ROSTER_DATABASE_POOL_SIZE: must be between 1 and 1000, not {0}")]
     PoolSize(u32),
+    /// `ROSTER_METRICS_TOKEN`.
+    #[error("ROSTER_METRICS_TOKEN: must be at least 16 characters (e.g. `openssl rand -hex 32`)")]
+    MetricsToken,
+    /// `ROSTER_DIRECTORY_SILENT_AFTER`.
+    #[error("ROSTER_DIRECTORY_SILENT_AFTER: {0}")]
+    SilentAfter(String),
     /// One of the `ROSTER_HTTP_*` settings.
     #[error("{setting}: {message}")]
     Http {
@@ -422,6 +479,25 @@ impl Settings {
             api_rate_limit: self.api_rate_limit,
             scim_rate_limit: self.scim_rate_limit,
             http: self.http.validate()?,
+            metrics_token: match self.metrics_token.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(token) if token.len() < 16 => {
+                    return Err(ConfigError::MetricsToken);
+                }
+                Some(token) => Some(MetricsToken::new(token.to_owned())),
+            },
+            directory_silent_after: match self.directory_silent_after.trim() {
+                "off" => None,
+                value => {
+                    let after = parse_duration(value).map_err(ConfigError::SilentAfter)?;
+                    if after.is_zero() {
+                        return Err(ConfigError::SilentAfter(
+                            "must be longer than 0, or `off`".to_owned(),
+                        ));
+                    }
+                    Some(after)
+                }
+            },
         })
     }
 }
@@ -458,6 +534,8 @@ mod tests {
             scim_max_in_flight: 256,
             api_rate_limit: 100,
             scim_rate_limit: 100,
+            metrics_token: None,
+            directory_silent_after: "7d".into(),
             http: HttpSettings {
                 http_max_in_flight: 1024,
                 http_max_connections: 10_000,

@@ -15,6 +15,7 @@ use serde_json::json;
 use tokio::sync::Notify;
 
 use crate::config::Config;
+use crate::metrics::{self, Scrape};
 use crate::overload::{self, Limits};
 use crate::request_id;
 
@@ -41,6 +42,7 @@ pub fn serve(
     events_written: Arc<Notify>,
     workers: usize,
 ) -> std::io::Result<Server> {
+    metrics::recorder();
     let scim = web::Data::new(ScimContext {
         store: store.clone(),
         public_url: config.public_url.clone(),
@@ -61,6 +63,17 @@ pub fn serve(
         limits: ApiLimits::per_key(config.api_rate_limit),
         events_written,
     });
+    if let Some(silent_after) = config.directory_silent_after {
+        actix_web::rt::spawn(roster_scim::maintenance::watch_silence(
+            store.clone(),
+            silent_after,
+            silence_check_period(silent_after),
+        ));
+    }
+    let scrape = web::Data::new(Scrape {
+        token: config.metrics_token.clone(),
+        store: store.clone(),
+    });
     let store = web::Data::new(store);
     let limits = web::Data::new(Limits::new(
         config.http.max_in_flight,
@@ -72,12 +85,14 @@ pub fn serve(
             .app_data(api.clone())
             .app_data(store.clone())
             .app_data(limits.clone())
+            .app_data(scrape.clone())
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
             .wrap(from_fn(overload::refuse_nul))
             .wrap(from_fn(overload::limit))
             .wrap(from_fn(request_id::tag_and_log))
             .route("/health", web::get().to(health))
             .route("/ready", web::get().to(ready))
+            .route("/metrics", web::get().to(metrics::scrape))
             .configure(roster_scim::configure)
             .configure(roster_api::configure)
     })
@@ -89,6 +104,12 @@ pub fn serve(
     .disable_signals()
     .listen(listener)?;
     Ok(server.run())
+}
+
+/// How often silence is checked: a sixtieth of the allowed silence (a minute for an hour),
+/// at most a minute, at least 50 ms.
+fn silence_check_period(silent_after: Duration) -> Duration {
+    (silent_after / 60).clamp(Duration::from_millis(50), Duration::from_secs(60))
 }
 
 /// Keeps the per-directory buckets to the directories that sent requests lately.

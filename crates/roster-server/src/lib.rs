@@ -8,6 +8,7 @@ pub mod config;
 mod demo_command;
 mod hold_commands;
 pub mod http;
+pub mod metrics;
 mod output;
 mod overload;
 mod request_id;

@@ -10,6 +10,7 @@ mod api_webhooks;
 mod deprovisioning_guard;
 mod foundation;
 mod hostile_input;
+mod observability;
 mod overload;
 mod receiver;
 mod scim_entra;

@@ -111,6 +111,8 @@ impl TestServer {
             api_rate_limit: 100,
             scim_rate_limit: 100,
             http: HttpLimits::default(),
+            metrics_token: None,
+            directory_silent_after: Some(std::time::Duration::from_secs(7 * 86400)),
         };
         adjust(&mut config);
         let store = Store::open(&config.database_url, config.database_pool_size).unwrap();
