@@ -13,7 +13,7 @@ use roster_core::{
 };
 use roster_store::directories::{self, Directory, DirectoryListFilter, DirectoryWriteError};
 use roster_store::page::{Order, Page};
-use roster_store::{AnyConnection, groups, organizations, users};
+use roster_store::{AnyConnection, groups, health, organizations, users};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -61,6 +61,12 @@ pub(crate) struct DirectoryObject {
     /// When the identity provider last made an authenticated request (to the minute).
     #[schema(format = DateTime)]
     last_request_at: Option<String>,
+    /// The latest error its identity provider was answered, if any.
+    last_error: Option<DirectoryLastError>,
+    /// Set while the directory has sent no request for longer than
+    /// `ROSTER_DIRECTORY_SILENT_AFTER`.
+    #[schema(format = DateTime)]
+    silent_since: Option<String>,
     /// The sequence number of the directory's latest event: load users and groups, then
     /// follow events from here.
     last_event_sequence: i64,
@@ -72,6 +78,17 @@ pub(crate) struct DirectoryObject {
     /// Only when just created or reset: the one time it can be read.
     #[serde(skip_serializing_if = "Option::is_none")]
     bearer_token: Option<String>,
+}
+
+/// An error answered to a directory's identity provider.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct DirectoryLastError {
+    #[schema(format = DateTime)]
+    at: String,
+    /// The HTTP status.
+    status: i64,
+    /// The SCIM error's `detail`.
+    detail: Option<String>,
 }
 
 /// How many users and groups a directory holds.
@@ -106,6 +123,7 @@ fn render(
     let group_counts: BTreeMap<String, i64> = groups::counts_by_directory(conn, &ids)?
         .into_iter()
         .collect();
+    let mut health = health::for_directories(conn, &ids)?;
     let mut domains: BTreeMap<String, Option<String>> = BTreeMap::new();
     for directory in found {
         if let Entry::Vacant(slot) = domains.entry(directory.organization_id.to_string()) {
@@ -140,6 +158,18 @@ fn render(
                 inactive_user_retention_days: directory.inactive_user_retention_days,
                 email_domain_policy: directory.email_domain_policy.as_str().to_owned(),
                 last_request_at: directory.last_request_at.map(|at| at.to_rfc3339()),
+                last_error: health
+                    .get(&id)
+                    .and_then(|health| health.last_error.as_ref())
+                    .map(|error| DirectoryLastError {
+                        at: error.at.to_rfc3339(),
+                        status: error.status,
+                        detail: error.detail.clone(),
+                    }),
+                silent_since: health
+                    .remove(&id)
+                    .and_then(|health| health.silent_since)
+                    .map(|at| at.to_rfc3339()),
                 last_event_sequence: directory.last_event_sequence,
                 created_at: directory.created_at.to_rfc3339(),
                 updated_at: directory.updated_at.to_rfc3339(),

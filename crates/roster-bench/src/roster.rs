@@ -43,8 +43,10 @@ impl Roster {
             .env("RUST_LOG", "warn")
             // The benchmark's webhook receiver listens on loopback.
             .env("ROSTER_WEBHOOK_ALLOW_PRIVATE", "true")
-            // The management-API scenario measures throughput, not the per-key limit.
+            // Scenarios measure throughput, not the per-key and per-directory limits (the
+            // noisy-tenant scenario sets its own).
             .env("ROSTER_API_RATE_LIMIT", "0")
+            .env("ROSTER_SCIM_RATE_LIMIT", "0")
             .stdout(Stdio::null())
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;

@@ -7,6 +7,7 @@ pub mod directory_user;
 pub mod event;
 pub mod id;
 pub mod organization;
+pub mod rate_limit;
 pub mod secret;
 pub mod time;
 
@@ -19,5 +20,6 @@ pub use id::{
     ApiKeyId, DirectoryGroupId, DirectoryId, DirectoryUserId, EventId, IdError, OrganizationId,
 };
 pub use organization::{Domain, DomainError, NameError, organization_domain_id, validate_name};
+pub use rate_limit::{Limited, RateLimit};
 pub use secret::BearerToken;
 pub use time::Timestamp;

@@ -312,6 +312,11 @@ async fn attempt(shared: &Arc<Shared>, claimed: Claimed) {
     let result = shared.sender.attempt(&claimed, shared.clock.now()).await;
     let now = shared.clock.now();
     let outcome = outcome(&shared.config.retry_schedule, &claimed, &result, now);
+    let endpoint = claimed.endpoint.id.to_string();
+    metrics::counter!("roster_webhook_attempts_total", "endpoint" => endpoint.clone()).increment(1);
+    if !result.succeeded() {
+        metrics::counter!("roster_webhook_failures_total", "endpoint" => endpoint).increment(1);
+    }
     if let Some(error) = &result.error {
         tracing::info!(delivery = %claimed.delivery.id, event = %claimed.event.id, endpoint = %claimed.endpoint.id, %error, ?outcome, "webhook attempt failed");
     } else if !result.succeeded() {

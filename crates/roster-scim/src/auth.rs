@@ -38,6 +38,7 @@ impl FromRequest for DirectoryScope {
         let request = request.clone();
         Box::pin(async move {
             let context = context.ok_or_else(|| ScimError::internal(&"SCIM context missing"))?;
+            let rate_limit = context.rate_limit.clone();
             // Unknown ids, wrong tokens and missing tokens are one answer, so a caller cannot
             // probe which directories exist.
             let directory_id = directory_id.ok_or_else(ScimError::unauthorized)?;
@@ -49,6 +50,11 @@ impl FromRequest for DirectoryScope {
                     request
                         .extensions_mut()
                         .insert(LoggedDirectory(directory.id.to_string()));
+                    // After authentication: nobody but the directory's own identity provider
+                    // can spend its requests.
+                    rate_limit
+                        .check(&directory.id)
+                        .map_err(ScimError::rate_limited)?;
                     Ok(DirectoryScope { directory })
                 }
                 Outcome::Refused { directory_exists } => {

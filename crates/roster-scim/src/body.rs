@@ -18,9 +18,28 @@ pub fn parse_json(body: &[u8]) -> Result<Value, ScimError> {
             "The request body is empty; a JSON object is required.",
         ));
     }
-    serde_json::from_slice(body).map_err(|error| {
+    let value: Value = serde_json::from_slice(body).map_err(|error| {
         ScimError::invalid_syntax(format!("The request body is not valid JSON: {error}."))
-    })
+    })?;
+    if holds_nul(&value) {
+        return Err(ScimError::invalid_value(
+            "The request body holds a NUL character (\\u0000), which no attribute may contain.",
+        ));
+    }
+    Ok(value)
+}
+
+/// Whether any key or string in the document contains U+0000, which PostgreSQL cannot store in
+/// text and no identity provider sends on purpose.
+fn holds_nul(value: &Value) -> bool {
+    match value {
+        Value::String(text) => text.contains('\0'),
+        Value::Array(items) => items.iter().any(holds_nul),
+        Value::Object(fields) => fields
+            .iter()
+            .any(|(key, value)| key.contains('\0') || holds_nul(value)),
+        Value::Null | Value::Bool(_) | Value::Number(_) => false,
+    }
 }
 
 /// A SCIM resource response with its `ETag` (and `Location` when created).

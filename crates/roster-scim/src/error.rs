@@ -18,6 +18,7 @@ pub struct ScimError {
     status: StatusCode,
     scim_type: Option<&'static str>,
     detail: String,
+    retry_after: Option<u64>,
 }
 
 impl ScimError {
@@ -27,6 +28,7 @@ impl ScimError {
             status,
             scim_type: None,
             detail: detail.into(),
+            retry_after: None,
         }
     }
 
@@ -88,6 +90,17 @@ impl ScimError {
         )
     }
 
+    /// 429 with `Retry-After`: the directory sent more requests than its rate allows.
+    pub fn rate_limited(limited: roster_core::Limited) -> Self {
+        ScimError {
+            retry_after: Some(limited.retry_after_seconds()),
+            ..ScimError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "This directory sent more requests than its rate limit allows; retry after the time in Retry-After.",
+            )
+        }
+    }
+
     /// 503 when the database cannot be reached: identity providers retry on it.
     pub fn unavailable(cause: &dyn fmt::Display) -> Self {
         tracing::warn!(%cause, "database unavailable for a SCIM request");
@@ -123,12 +136,23 @@ impl ResponseError for ScimError {
             header::CONTENT_TYPE,
             HeaderValue::from_static(SCIM_CONTENT_TYPE),
         ));
+        if let Some(seconds) = self.retry_after {
+            response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
         }
-        response.body(body.to_string())
+        let mut response = response.body(body.to_string());
+        response
+            .extensions_mut()
+            .insert(ErrorDetail(self.detail.clone()));
+        response
     }
 }
+
+/// The `detail` of the SCIM error a response carries, for the directory's last-error record.
+#[derive(Debug, Clone)]
+pub(crate) struct ErrorDetail(pub(crate) String);
 
 impl From<roster_store::StoreError> for ScimError {
     fn from(error: roster_store::StoreError) -> Self {

@@ -11,6 +11,7 @@ use std::time::Instant;
 use actix_web::HttpMessage;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::error::PayloadError;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
@@ -20,8 +21,8 @@ use roster_core::Timestamp;
 use roster_store::request_log::LoggedRequest;
 use ulid::Ulid;
 
-use crate::error::SCIM_CONTENT_TYPE;
-use crate::request_log::{LoggedDirectory, redact};
+use crate::error::{ErrorDetail, SCIM_CONTENT_TYPE};
+use crate::request_log::{Entry, LoggedDirectory, redact};
 use crate::{ScimContext, ScimError};
 
 /// Counts SCIM requests in flight against a maximum.
@@ -87,8 +88,12 @@ pub(crate) async fn guard(
     let body = match request.extract::<Bytes>().await {
         Ok(body) => body,
         Err(error) => {
-            let response = scim_error_for(error.error_response().status());
-            return Ok(request.into_response(response));
+            let status = if stopped_arriving(&error) {
+                StatusCode::REQUEST_TIMEOUT
+            } else {
+                error.error_response().status()
+            };
+            return Ok(request.into_response(scim_error_for(status)));
         }
     };
     request.set_payload(Payload::from(body.clone()));
@@ -113,18 +118,51 @@ pub(crate) async fn guard(
         .get::<LoggedDirectory>()
         .cloned();
     if let (Some(context), Some(LoggedDirectory(directory_id))) = (context, directory) {
-        context.request_log.record(LoggedRequest {
-            id: Ulid::generate().to_string(),
-            directory_id,
-            method,
-            path,
-            status: i64::from(status.as_u16()),
-            duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
-            request_body: redact(&body),
-            created_at: received_at.as_millis(),
+        let error_detail = response
+            .response()
+            .extensions()
+            .get::<ErrorDetail>()
+            .map(|detail| detail.0.clone());
+        count(&directory_id, status);
+        context.request_log.record(Entry {
+            request: LoggedRequest {
+                id: Ulid::generate().to_string(),
+                directory_id,
+                method,
+                path,
+                status: i64::from(status.as_u16()),
+                duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+                request_body: redact(&body),
+                created_at: received_at.as_millis(),
+            },
+            error_detail,
         });
     }
     Ok(response)
+}
+
+/// The per-directory counters of `/metrics`. Directory ids as labels: one series per tenant,
+/// which an operator needs to tell whose integration is failing.
+fn count(directory_id: &str, status: StatusCode) {
+    metrics::counter!("roster_scim_requests_total", "directory" => directory_id.to_owned())
+        .increment(1);
+    if status.is_client_error() || status.is_server_error() {
+        metrics::counter!(
+            "roster_scim_errors_total",
+            "directory" => directory_id.to_owned(),
+            "status" => status.as_str().to_owned()
+        )
+        .increment(1);
+    }
+}
+
+/// Whether reading the body failed because the client stopped sending it (the server's body
+/// timeout), rather than because it was malformed or too large.
+fn stopped_arriving(error: &actix_web::Error) -> bool {
+    matches!(
+        error.as_error::<PayloadError>(),
+        Some(PayloadError::Io(cause)) if cause.kind() == std::io::ErrorKind::TimedOut
+    )
 }
 
 /// A SCIM error body for a status that actix-web produced without one.
@@ -132,6 +170,7 @@ fn scim_error_for(status: StatusCode) -> actix_web::HttpResponse {
     let detail = match status {
         StatusCode::PAYLOAD_TOO_LARGE => "The request body is larger than the server accepts.",
         StatusCode::METHOD_NOT_ALLOWED => "This endpoint does not support that HTTP method.",
+        StatusCode::REQUEST_TIMEOUT => "The request body stopped arriving before it was complete.",
         other => other.canonical_reason().unwrap_or("Request failed"),
     };
     ScimError::new(status, detail).error_response()

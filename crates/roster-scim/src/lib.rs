@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 use actix_web::middleware::from_fn;
 use actix_web::web;
+use roster_core::{DirectoryId, RateLimit};
 use roster_store::Store;
 use tokio::sync::Notify;
 
@@ -39,6 +40,8 @@ pub struct ScimContext {
     pub public_url: String,
     /// The cap on SCIM requests in flight.
     pub in_flight: InFlight,
+    /// Requests per second per directory, counted once the directory is authenticated.
+    pub rate_limit: RateLimit<DirectoryId>,
     /// Signalled after every commit that wrote events, so the dispatcher delivers them at once
     /// instead of at its next poll.
     pub events_written: Arc<Notify>,

@@ -1,11 +1,12 @@
 //! Periodic upkeep of provisioned data: deleting users that stayed inactive longer than their
 //! directory keeps them (some vendors promise "deleted within two weeks unless reactivated"),
-//! and pruning old request-log entries. Time is a parameter, so tests drive it.
+//! pruning old request-log entries, and noticing directories that went silent. Time is a
+//! parameter, so tests drive it.
 
 use std::time::Duration;
 
 use roster_core::Timestamp;
-use roster_store::{directories, request_log, users};
+use roster_store::{Store, directories, health, request_log, users};
 
 use crate::changes::{self, write};
 use crate::{ScimContext, ScimError};
@@ -73,4 +74,39 @@ pub fn upkeep(context: &ScimContext, now: Timestamp) -> Result<usize, ScimError>
         }
     }
     Ok(purged)
+}
+
+/// Checks every `period` for linked directories that sent no request for longer than
+/// `silent_after`, and raises (a WARN log line, the directory's `silent_since`, which the API
+/// and `/metrics` show) or clears the alert. Identity providers that sync on a schedule (Entra
+/// every 40 minutes) are never quiet for long; a quiet one may have lost its token or been
+/// switched off.
+pub async fn watch_silence(store: Store, silent_after: Duration, period: Duration) {
+    let mut ticker = tokio::time::interval(period);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let after_ms = i64::try_from(silent_after.as_millis()).unwrap_or(i64::MAX);
+    loop {
+        ticker.tick().await;
+        let store = store.clone();
+        let checked = tokio::task::spawn_blocking(move || {
+            let now = Timestamp::now();
+            let mut conn = store.connection()?;
+            let cutoff = Timestamp::from_millis(now.as_millis().saturating_sub(after_ms));
+            Ok::<_, roster_store::StoreError>(health::update_silence(&mut conn, cutoff, now)?)
+        })
+        .await;
+        match checked {
+            Ok(Ok(newly)) => {
+                for directory in newly {
+                    tracing::warn!(
+                        %directory,
+                        silent_for = ?silent_after,
+                        "directory is silent: no request from its identity provider for longer than ROSTER_DIRECTORY_SILENT_AFTER"
+                    );
+                }
+            }
+            Ok(Err(error)) => tracing::warn!(%error, "cannot check for silent directories"),
+            Err(error) => tracing::warn!(%error, "silent-directory check failed"),
+        }
+    }
 }

@@ -5,7 +5,9 @@
 
 use std::time::Duration;
 
+use roster_core::Timestamp;
 use roster_store::Store;
+use roster_store::health::{self, DirectoryError};
 use roster_store::request_log::{self, LoggedRequest};
 use serde_json::Value;
 use tokio::sync::mpsc;
@@ -22,7 +24,26 @@ const BATCH: usize = 500;
 /// The sending side, held by the SCIM routes.
 #[derive(Debug, Clone)]
 pub struct RequestLog {
-    sender: mpsc::Sender<LoggedRequest>,
+    sender: mpsc::Sender<Entry>,
+}
+
+/// One request's log entry, and the detail of the SCIM error it was answered, if any: the
+/// directory's last error is kept from it.
+#[derive(Debug)]
+pub(crate) struct Entry {
+    pub(crate) request: LoggedRequest,
+    pub(crate) error_detail: Option<String>,
+}
+
+impl Entry {
+    fn error(&self) -> Option<DirectoryError> {
+        (self.request.status >= 400).then(|| DirectoryError {
+            directory_id: self.request.directory_id.clone(),
+            at: Timestamp::from_millis(self.request.created_at),
+            status: self.request.status,
+            detail: self.error_detail.clone(),
+        })
+    }
 }
 
 /// Marks a request as belonging to a directory that exists, so its outcome is logged there.
@@ -39,14 +60,14 @@ impl RequestLog {
         RequestLog { sender }
     }
 
-    pub(crate) fn record(&self, entry: LoggedRequest) {
+    pub(crate) fn record(&self, entry: Entry) {
         if self.sender.try_send(entry).is_err() {
             tracing::debug!("SCIM request log queue full; entry dropped");
         }
     }
 }
 
-async fn write_batches(store: Store, mut receiver: mpsc::Receiver<LoggedRequest>) {
+async fn write_batches(store: Store, mut receiver: mpsc::Receiver<Entry>) {
     while let Some(first) = receiver.recv().await {
         let mut batch = vec![first];
         while batch.len() < BATCH {
@@ -59,7 +80,11 @@ async fn write_batches(store: Store, mut receiver: mpsc::Receiver<LoggedRequest>
         let written =
             tokio::task::spawn_blocking(move || -> Result<(), roster_store::StoreError> {
                 let mut conn = store.connection()?;
-                request_log::append(&mut conn, &batch, KEPT_PER_DIRECTORY)?;
+                let errors: Vec<DirectoryError> = batch.iter().filter_map(Entry::error).collect();
+                let requests: Vec<LoggedRequest> =
+                    batch.into_iter().map(|entry| entry.request).collect();
+                request_log::append(&mut conn, &requests, KEPT_PER_DIRECTORY)?;
+                health::record_errors(&mut conn, &errors)?;
                 Ok(())
             })
             .await;

@@ -2,6 +2,7 @@
 //! errors that name the setting.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use clap::builder::BoolishValueParser;
 use clap::{ArgAction, Args, ValueEnum};
@@ -63,6 +64,38 @@ pub struct Settings {
     )]
     pub api_rate_limit: u32,
 
+    /// SCIM requests per second per directory (bursts of twice that); 0 turns the limit off.
+    #[arg(
+        long,
+        global = true,
+        env = "ROSTER_SCIM_RATE_LIMIT",
+        default_value_t = 100
+    )]
+    pub scim_rate_limit: u32,
+
+    /// Limits on HTTP connections and requests.
+    #[command(flatten)]
+    pub http: HttpSettings,
+
+    /// The bearer token `GET /metrics` requires; unset, `/metrics` is not served.
+    #[arg(
+        long,
+        global = true,
+        env = "ROSTER_METRICS_TOKEN",
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<String>,
+
+    /// How long a linked directory may send no request before it is reported silent (`off`
+    /// to never report).
+    #[arg(
+        long,
+        global = true,
+        env = "ROSTER_DIRECTORY_SILENT_AFTER",
+        default_value = "7d"
+    )]
+    pub directory_silent_after: String,
+
     /// Log format on stderr.
     #[arg(long, global = true, env = "ROSTER_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -70,6 +103,110 @@ pub struct Settings {
     /// Webhook delivery and event retention.
     #[command(flatten)]
     pub webhooks: WebhookSettings,
+}
+
+/// Limits on HTTP connections and requests, as the user gave them.
+#[derive(Debug, Clone, Args)]
+pub struct HttpSettings {
+    /// Requests served at once across every route; beyond it, 503 with `Retry-After`.
+    #[arg(
+        long,
+        global = true,
+        env = "ROSTER_HTTP_MAX_IN_FLIGHT",
+        default_value_t = 1024
+    )]
+    pub http_max_in_flight: usize,
+
+    /// Open connections at most; more wait in the operating system's listen queue.
+    #[arg(
+        long,
+        global = true,
+        env = "ROSTER_HTTP_MAX_CONNECTIONS",
+        default_value_t = 10_000
+    )]
+    pub http_max_connections: usize,
+
+    /// How long a client may take to send a request's headers.
+    #[arg(
+        long,
+        global = true,
+        env = "ROSTER_HTTP_HEADER_TIMEOUT",
+        default_value = "5s"
+    )]
+    pub http_header_timeout: String,
+
+    /// How long an idle keep-alive connection is kept open.
+    #[arg(
+        long,
+        global = true,
+        env = "ROSTER_HTTP_KEEP_ALIVE",
+        default_value = "75s"
+    )]
+    pub http_keep_alive: String,
+
+    /// How long a request body may stop arriving before the request is refused.
+    #[arg(
+        long,
+        global = true,
+        env = "ROSTER_HTTP_BODY_TIMEOUT",
+        default_value = "30s"
+    )]
+    pub http_body_timeout: String,
+}
+
+/// Validated HTTP limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpLimits {
+    /// Requests served at once.
+    pub max_in_flight: usize,
+    /// Open connections at most.
+    pub max_connections: usize,
+    /// Time allowed for a request's headers.
+    pub header_timeout: Duration,
+    /// Time an idle connection is kept.
+    pub keep_alive: Duration,
+    /// Time a request body may pause.
+    pub body_timeout: Duration,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        HttpLimits {
+            max_in_flight: 1024,
+            max_connections: 10_000,
+            header_timeout: Duration::from_secs(5),
+            keep_alive: Duration::from_secs(75),
+            body_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl HttpSettings {
+    fn validate(&self) -> Result<HttpLimits, ConfigError> {
+        let invalid =
+            |setting: &'static str| move |message: String| ConfigError::Http { setting, message };
+        let positive = |setting: &'static str, value: usize| {
+            if value == 0 {
+                Err(invalid(setting)("must be at least 1".to_owned()))
+            } else {
+                Ok(value)
+            }
+        };
+        let duration = |setting: &'static str, value: &str| {
+            let parsed = parse_duration(value).map_err(invalid(setting))?;
+            if parsed.is_zero() {
+                return Err(invalid(setting)("must be longer than 0".to_owned()));
+            }
+            Ok(parsed)
+        };
+        Ok(HttpLimits {
+            max_in_flight: positive("ROSTER_HTTP_MAX_IN_FLIGHT", self.http_max_in_flight)?,
+            max_connections: positive("ROSTER_HTTP_MAX_CONNECTIONS", self.http_max_connections)?,
+            header_timeout: duration("ROSTER_HTTP_HEADER_TIMEOUT", &self.http_header_timeout)?,
+            keep_alive: duration("ROSTER_HTTP_KEEP_ALIVE", &self.http_keep_alive)?,
+            body_timeout: duration("ROSTER_HTTP_BODY_TIMEOUT", &self.http_body_timeout)?,
+        })
+    }
 }
 
 /// How webhooks are delivered (`roster serve`, `roster worker`), as the user gave it.
@@ -230,6 +367,42 @@ pub struct Config {
     pub scim_max_in_flight: usize,
     /// API requests per second per key; 0 is unlimited.
     pub api_rate_limit: u32,
+    /// SCIM requests per second per directory; 0 is unlimited.
+    pub scim_rate_limit: u32,
+    /// Limits on HTTP connections and requests.
+    pub http: HttpLimits,
+    /// The token `/metrics` requires; `None` turns `/metrics` off.
+    pub metrics_token: Option<MetricsToken>,
+    /// How long a linked directory may be quiet before it is reported; `None` never.
+    pub directory_silent_after: Option<Duration>,
+}
+
+/// The `/metrics` bearer token; `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MetricsToken(String);
+
+impl MetricsToken {
+    /// Wraps a token.
+    pub fn new(token: String) -> Self {
+        MetricsToken(token)
+    }
+
+    /// Whether `presented` is the token, in time independent of where they differ.
+    pub fn matches(&self, presented: &str) -> bool {
+        use subtle::ConstantTimeEq;
+        // Digests first, so that the comparison does not reveal the token's length either.
+        let digest = |text: &str| roster_core::secret::token_digest(text);
+        digest(presented)
+            .as_bytes()
+            .ct_eq(digest(&self.0).as_bytes())
+            .into()
+    }
+}
+
+impl std::fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MetricsToken(…)")
+    }
 }
 
 /// A setting with a value Roster cannot use.
@@ -256,6 +429,20 @@ pub enum ConfigError {
     /// `ROSTER_DATABASE_POOL_SIZE`.
     #[error("ROSTER_DATABASE_POOL_SIZE: must be between 1 and 1000, not {0}")]
     PoolSize(u32),
+    /// `ROSTER_METRICS_TOKEN`.
+    #[error("ROSTER_METRICS_TOKEN: must be at least 16 characters (e.g. `openssl rand -hex 32`)")]
+    MetricsToken,
+    /// `ROSTER_DIRECTORY_SILENT_AFTER`.
+    #[error("ROSTER_DIRECTORY_SILENT_AFTER: {0}")]
+    SilentAfter(String),
+    /// One of the `ROSTER_HTTP_*` settings.
+    #[error("{setting}: {message}")]
+    Http {
+        /// Which.
+        setting: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
     /// One of the `ROSTER_WEBHOOK_*` settings or `ROSTER_EVENT_RETENTION_DAYS`.
     #[error("{setting}: {message}")]
     Webhook {
@@ -290,6 +477,27 @@ impl Settings {
             log_format: self.log_format,
             scim_max_in_flight: self.scim_max_in_flight,
             api_rate_limit: self.api_rate_limit,
+            scim_rate_limit: self.scim_rate_limit,
+            http: self.http.validate()?,
+            metrics_token: match self.metrics_token.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(token) if token.len() < 16 => {
+                    return Err(ConfigError::MetricsToken);
+                }
+                Some(token) => Some(MetricsToken::new(token.to_owned())),
+            },
+            directory_silent_after: match self.directory_silent_after.trim() {
+                "off" => None,
+                value => {
+                    let after = parse_duration(value).map_err(ConfigError::SilentAfter)?;
+                    if after.is_zero() {
+                        return Err(ConfigError::SilentAfter(
+                            "must be longer than 0, or `off`".to_owned(),
+                        ));
+                    }
+                    Some(after)
+                }
+            },
         })
     }
 }
@@ -325,6 +533,16 @@ mod tests {
             log_format: LogFormat::Text,
             scim_max_in_flight: 256,
             api_rate_limit: 100,
+            scim_rate_limit: 100,
+            metrics_token: None,
+            directory_silent_after: "7d".into(),
+            http: HttpSettings {
+                http_max_in_flight: 1024,
+                http_max_connections: 10_000,
+                http_header_timeout: "5s".into(),
+                http_keep_alive: "75s".into(),
+                http_body_timeout: "30s".into(),
+            },
             webhooks: WebhookSettings {
                 webhook_retry_schedule: "5s,5m,30m,2h,5h,10h,10h".into(),
                 webhook_timeout: "15s".into(),
@@ -364,6 +582,27 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .starts_with("ROSTER_WEBHOOK_ENDPOINT_CONCURRENCY")
+        );
+    }
+
+    #[test]
+    fn http_defaults_are_the_documented_ones_and_bad_values_are_named() {
+        assert_eq!(settings().validate().unwrap().http, HttpLimits::default());
+        let mut bad = settings();
+        bad.http.http_header_timeout = "0s".into();
+        assert!(
+            bad.validate()
+                .unwrap_err()
+                .to_string()
+                .starts_with("ROSTER_HTTP_HEADER_TIMEOUT")
+        );
+        let mut bad = settings();
+        bad.http.http_max_in_flight = 0;
+        assert!(
+            bad.validate()
+                .unwrap_err()
+                .to_string()
+                .starts_with("ROSTER_HTTP_MAX_IN_FLIGHT")
         );
     }
 

@@ -202,9 +202,7 @@ pub(crate) fn run(
         database_pool_size: 4,
         listen: address,
         public_url: format!("http://{address}"),
-        log_format: config.log_format,
-        scim_max_in_flight: config.scim_max_in_flight,
-        api_rate_limit: config.api_rate_limit,
+        ..config.clone()
     };
     // The built-in receiver is on loopback, which deliveries refuse unless allowed.
     let webhooks = DispatcherConfig {

@@ -1,5 +1,5 @@
 //! Gives every response an `x-request-id` and logs one line per request with it, so a client's
-//! report ("request 01J… failed") leads straight to the log line.
+//! report ("request 01J… failed") leads straight to the log line; and counts it for `/metrics`.
 
 use std::time::Instant;
 
@@ -21,6 +21,21 @@ pub(crate) async fn tag_and_log(
     let path = request.path().to_owned();
     // Cloning the `HttpRequest` here would make routing fail: the router needs sole ownership.
     let mut response = next.call(request).await?.map_into_boxed_body();
+    // The route's pattern, not its path: one series per route, whatever the ids in it.
+    let route = response
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let status = response.status().as_str().to_owned();
+    metrics::counter!(
+        "roster_http_requests_total",
+        "route" => route.clone(),
+        "method" => method.to_string(),
+        "status" => status
+    )
+    .increment(1);
+    metrics::histogram!("roster_http_request_duration_seconds", "route" => route)
+        .record(started.elapsed().as_secs_f64());
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID, value);
     }

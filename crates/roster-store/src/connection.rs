@@ -272,6 +272,17 @@ impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SqlitePragmas {
     }
 }
 
+/// The pool's use at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolState {
+    /// Connections open.
+    pub connections: u32,
+    /// Of those, not lent out.
+    pub idle: u32,
+    /// The most it opens.
+    pub max: u32,
+}
+
 /// A pool of connections to one database.
 #[derive(Clone)]
 pub struct Store {
@@ -322,7 +333,20 @@ impl Store {
     pub fn connection(
         &self,
     ) -> Result<PooledConnection<ConnectionManager<AnyConnection>>, StoreError> {
-        Ok(self.pool.get()?)
+        self.pool.get().map_err(|error| {
+            metrics::counter!("roster_db_pool_timeouts_total").increment(1);
+            StoreError::from(error)
+        })
+    }
+
+    /// How many connections the pool holds, how many of them are idle, and its maximum.
+    pub fn pool_state(&self) -> PoolState {
+        let state = self.pool.state();
+        PoolState {
+            connections: state.connections,
+            idle: state.idle_connections,
+            max: self.pool.max_size(),
+        }
     }
 
     /// Applies every embedded migration not yet applied; returns how many ran.

@@ -9,6 +9,7 @@ pub mod deliveries;
 pub mod directories;
 pub mod events;
 pub mod groups;
+pub mod health;
 pub mod holds;
 pub mod organizations;
 pub mod page;
@@ -18,7 +19,9 @@ pub mod sql;
 pub mod users;
 pub mod webhooks;
 
-pub use connection::{AnyConnection, Backend, DatabaseUrl, DatabaseUrlError, Store, StoreError};
+pub use connection::{
+    AnyConnection, Backend, DatabaseUrl, DatabaseUrlError, PoolState, Store, StoreError,
+};
 pub use diesel::result::{DatabaseErrorKind, Error as QueryError, QueryResult};
 
 /// Whether a query failed because a unique constraint was violated.

@@ -226,3 +226,17 @@ diesel::table! {
         decided_at -> Nullable<BigInt>,
     }
 }
+
+diesel::table! {
+    directory_health (directory_id) {
+        directory_id -> Text,
+        last_error_at -> Nullable<BigInt>,
+        last_error_status -> Nullable<BigInt>,
+        last_error_detail -> Nullable<Text>,
+        silent_since -> Nullable<BigInt>,
+    }
+}
+
+diesel::joinable!(directory_health -> directories (directory_id));
+
+diesel::allow_tables_to_appear_in_same_query!(directory_health, directories);

@@ -491,6 +491,13 @@ impl<'a> Parser<'a> {
             position: start,
             message: format!("invalid string literal: {e}"),
         })?;
+        // No stored value can hold one (PostgreSQL's text cannot), and a database refuses it.
+        if value.contains('\0') {
+            return Err(FilterError {
+                position: start,
+                message: "a string holds a NUL character (\\u0000)".into(),
+            });
+        }
         self.pos = end + 1;
         Ok(value)
     }

@@ -746,3 +746,11 @@ fn generated_filters_round_trip_through_display() {
         assert_eq!(matches(&not(filter.clone()), &doc, &USER_SCHEMA), !result);
     }
 }
+
+#[test]
+fn strings_holding_a_nul_character_are_refused() {
+    let error = parse_filter(r#"userName eq "a\u0000b""#).unwrap_err();
+    assert_eq!(error.position, 12);
+    assert!(error.message.contains("NUL"), "{}", error.message);
+    assert!(parse_filter(r#"userName eq "a\u0001b""#).is_ok());
+}

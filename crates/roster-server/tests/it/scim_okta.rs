@@ -550,6 +550,7 @@ async fn users_inactive_past_the_directory_retention_are_deleted_with_an_event()
         store: server.store.clone(),
         public_url: server.base_url.clone(),
         in_flight: InFlight::new(8),
+        rate_limit: roster_core::RateLimit::per_second(0),
         events_written: Arc::new(tokio::sync::Notify::new()),
         request_log: RequestLog::start(server.store.clone()),
     };

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use actix_web::dev::ServerHandle;
 use diesel::{Connection, PgConnection, RunQueryDsl};
-use roster_server::config::{Config, LogFormat};
+use roster_server::config::{Config, HttpLimits, LogFormat};
 use roster_store::{DatabaseUrl, Store};
 use serde_json::Value;
 use tokio::sync::Notify;
@@ -109,6 +109,10 @@ impl TestServer {
             log_format: LogFormat::Text,
             scim_max_in_flight: 256,
             api_rate_limit: 100,
+            scim_rate_limit: 100,
+            http: HttpLimits::default(),
+            metrics_token: None,
+            directory_silent_after: Some(std::time::Duration::from_secs(7 * 86400)),
         };
         adjust(&mut config);
         let store = Store::open(&config.database_url, config.database_pool_size).unwrap();

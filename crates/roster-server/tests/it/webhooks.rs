@@ -809,6 +809,7 @@ fn spawn_roster(command: &str, database_url: &str, listen: &str) -> Child {
         .env("ROSTER_LISTEN", listen)
         .env("ROSTER_PUBLIC_URL", format!("http://{listen}"))
         .env("ROSTER_DATABASE_POOL_SIZE", "4")
+        .env("ROSTER_SCIM_RATE_LIMIT", "0")
         .env("ROSTER_WEBHOOK_ALLOW_PRIVATE", "true")
         .env("ROSTER_WEBHOOK_TIMEOUT", "1s")
         .env("ROSTER_WEBHOOK_POLL_INTERVAL", "50ms")
