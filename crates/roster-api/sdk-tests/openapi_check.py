@@ -2,7 +2,8 @@
 generated requests (a fixed seed, so that a finding reproduces): each must answer as the
 document says (statuses, content types, response schemas) and accept every request the
 document calls valid. Requests it calls invalid may still be accepted: Roster reads empty
-query values and an empty body as absent. Prints one `ok …` or `FAIL …` line. Env: BASE_URL, KEY.
+query values and an empty body as absent. Prints one `ok …` or `FAIL …` line. Env: BASE_URL, KEY,
+WORK (a scratch folder: schemathesis keeps its cache in the folder it runs in).
 """
 
 import os
@@ -16,7 +17,7 @@ result = subprocess.run(
      "-H", "Authorization: Bearer " + os.environ["KEY"],
      "--checks", "all", "--exclude-checks", "negative_data_rejection",
      "--max-examples", "30", "--seed", "20261130", "--no-color"],
-    capture_output=True, text=True, timeout=280,
+    capture_output=True, text=True, timeout=280, cwd=os.environ["WORK"],
 )
 generated = re.search(r"(\d+) generated", result.stdout)
 if result.returncode == 0:

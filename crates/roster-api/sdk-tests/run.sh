@@ -132,7 +132,7 @@ run_suite() {
 run_suite python "$WORK/venv/bin/python" "$HERE/python_sdk.py"
 run_suite node node "$WORK/node/node_sdk.mjs"
 # Last, because it writes and deletes freely: schemathesis against /openapi.json.
-BASE_URL="$BASE_URL" KEY="$KEY" run_suite openapi "$WORK/venv/bin/python" "$HERE/openapi_check.py"
+BASE_URL="$BASE_URL" KEY="$KEY" WORK="$WORK" run_suite openapi "$WORK/venv/bin/python" "$HERE/openapi_check.py"
 
 DONE=1
 echo "sdk: $PASSED passed, $FAILED failed"

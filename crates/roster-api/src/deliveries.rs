@@ -138,7 +138,7 @@ fn endpoint_scope(scope: &ApiKeyScope) -> EndpointScope<'_> {
     operation_id = "list_webhook_deliveries",
     tag = "webhooks",
     params(
-        ("endpoint_id" = Option<String>, Query, description = "Only this endpoint's."),
+        ("endpoint_id" = Option<String>, Query, description = "Only this endpoint's.", pattern = "^we_[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{26}$"),
         ("event_id" = Option<String>, Query, description = "Only this event's.", pattern = "^event_[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{26}$"),
         ("status" = Option<String>, Query, description = "`pending`, `delivered` or `failed`.", pattern = "^(pending|delivered|failed)$"),
         crate::list::ListParameters,

@@ -207,9 +207,9 @@ fn render_one(
     operation_id = "list_directories",
     tag = "directories",
     params(
-        ("organization_id" = Option<String>, Query, description = "Only this organization's."),
-        ("search" = Option<String>, Query, description = "Name contains (case-insensitive)."),
-        ("domain" = Option<String>, Query, description = "Only the directories of the organization owning this domain."),
+        ("organization_id" = Option<String>, Query, description = "Only this organization's.", pattern = "^org_[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{26}$"),
+        ("search" = Option<String>, Query, description = "Name contains (case-insensitive).", pattern = r"^[^\x00]*$"),
+        ("domain" = Option<String>, Query, description = "Only the directories of the organization owning this domain.", pattern = r"^[^\x00]*$"),
         crate::list::ListParameters,
     ),
     responses(

@@ -56,7 +56,7 @@ impl From<Event> for EventObject {
     params(
         ("events" = Option<String>, Query, description = "Comma-separated event types.",
             pattern = r"^dsync\.(activated|deleted|user\.(created|updated|deleted)|group\.(created|updated|deleted|user_added|user_removed))(,dsync\.(activated|deleted|user\.(created|updated|deleted)|group\.(created|updated|deleted|user_added|user_removed)))*$"),
-        ("organization_id" = Option<String>, Query, description = "Only this organization's."),
+        ("organization_id" = Option<String>, Query, description = "Only this organization's.", pattern = "^org_[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{26}$"),
         ("range_start" = Option<String>, Query, description = "ISO 8601; events at or after.", format = DateTime),
         ("range_end" = Option<String>, Query, description = "ISO 8601; events before.", format = DateTime),
         crate::list::ListParameters,

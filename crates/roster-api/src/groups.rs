@@ -21,8 +21,8 @@ pub(crate) fn configure(config: &mut web::ServiceConfig) {
     operation_id = "list_groups",
     tag = "directory groups",
     params(
-        ("directory" = Option<String>, Query, description = "Only this directory's groups."),
-        ("user" = Option<String>, Query, description = "Only the groups this user belongs to."),
+        ("directory" = Option<String>, Query, description = "Only this directory's groups.", pattern = "^directory_[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{26}$"),
+        ("user" = Option<String>, Query, description = "Only the groups this user belongs to.", pattern = "^directory_user_[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{26}$"),
         crate::list::ListParameters,
     ),
     responses(

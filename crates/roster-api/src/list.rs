@@ -128,6 +128,8 @@ impl IntoParams for ListParameters {
                 .build()
         };
         let text = || ObjectBuilder::new().schema_type(Type::String);
+        // Cursors are object ids: a prefix and a ULID.
+        let cursor = || text().pattern(Some("^[a-z_]+_[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{26}$"));
         vec![
             parameter(
                 "limit",
@@ -144,12 +146,12 @@ impl IntoParams for ListParameters {
             ),
             parameter(
                 "after",
-                text(),
+                cursor(),
                 "The `list_metadata.after` of the previous page.",
             ),
             parameter(
                 "before",
-                text(),
+                cursor(),
                 "The `list_metadata.before` of the next page.",
             ),
         ]

@@ -81,10 +81,10 @@ impl Modify for ApiKeyAuth {
     }
 }
 
-/// The answers any operation can give, so that each operation lists only its own: 401 and 429
-/// (every operation), 503 (the database is unreachable), 400 (a body that is not JSON, on
-/// operations taking one) and 403 (a read-only key, or a scoped key creating outside its
-/// organization, on every operation that writes).
+/// The answers any operation can give, so that each operation lists only its own: 400 (a URL
+/// or body the API cannot read), 401 and 429 (every operation), 503 (the database is
+/// unreachable) and 403 (a read-only key, or a scoped key creating outside its organization,
+/// on every operation that writes).
 struct CommonResponses;
 
 impl Modify for CommonResponses {
@@ -120,8 +120,11 @@ impl Modify for CommonResponses {
                 error("The database cannot be reached; retry later.").build(),
             ),
             (
-                MALFORMED_BODY,
-                error("The body is not JSON of the expected shape.").build(),
+                UNREADABLE,
+                error(
+                    "A body that is not JSON of the expected shape, or a NUL character in the URL.",
+                )
+                .build(),
             ),
             (
                 FORBIDDEN,
@@ -135,7 +138,10 @@ impl Modify for CommonResponses {
         }
         for item in openapi.paths.paths.values_mut() {
             for operation in item.get.iter_mut() {
-                add_common(operation, &[UNAUTHORIZED, RATE_LIMITED, UNAVAILABLE]);
+                add_common(
+                    operation,
+                    &[UNREADABLE, UNAUTHORIZED, RATE_LIMITED, UNAVAILABLE],
+                );
             }
             let writes = [
                 &mut item.post,
@@ -146,11 +152,14 @@ impl Modify for CommonResponses {
             for operation in writes.into_iter().flatten() {
                 add_common(
                     operation,
-                    &[UNAUTHORIZED, RATE_LIMITED, UNAVAILABLE, FORBIDDEN],
+                    &[
+                        UNREADABLE,
+                        UNAUTHORIZED,
+                        RATE_LIMITED,
+                        UNAVAILABLE,
+                        FORBIDDEN,
+                    ],
                 );
-                if operation.request_body.is_some() {
-                    add_common(operation, &[MALFORMED_BODY]);
-                }
             }
         }
     }
@@ -161,7 +170,7 @@ type Common = (&'static str, &'static str);
 const UNAUTHORIZED: Common = ("401", "Unauthorized");
 const RATE_LIMITED: Common = ("429", "RateLimited");
 const UNAVAILABLE: Common = ("503", "Unavailable");
-const MALFORMED_BODY: Common = ("400", "MalformedBody");
+const UNREADABLE: Common = ("400", "Unreadable");
 const FORBIDDEN: Common = ("403", "Forbidden");
 
 fn add_common(operation: &mut Operation, responses: &[Common]) {

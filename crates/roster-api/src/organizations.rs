@@ -283,7 +283,7 @@ fn respond(organization: &Organization) -> HttpResponse {
     params(
         ("domains" = Option<String>, Query, description = "Comma-separated domains: organizations owning any of them.",
             pattern = r"^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(,([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"),
-        ("search" = Option<String>, Query, description = "Name contains (case-insensitive)."),
+        ("search" = Option<String>, Query, description = "Name contains (case-insensitive).", pattern = r"^[^\x00]*$"),
         crate::list::ListParameters,
     ),
     responses(

@@ -64,10 +64,10 @@ fn render(
     operation_id = "list_users",
     tag = "directory users",
     params(
-        ("directory" = Option<String>, Query, description = "Only this directory's users."),
-        ("group" = Option<String>, Query, description = "Only the members of this group."),
-        ("email" = Option<String>, Query, description = "Primary email, case-insensitive."),
-        ("idp_id" = Option<String>, Query, description = "The identity provider's id."),
+        ("directory" = Option<String>, Query, description = "Only this directory's users.", pattern = "^directory_[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{26}$"),
+        ("group" = Option<String>, Query, description = "Only the members of this group.", pattern = "^directory_group_[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{26}$"),
+        ("email" = Option<String>, Query, description = "Primary email, case-insensitive.", pattern = r"^[^\x00]*$"),
+        ("idp_id" = Option<String>, Query, description = "The identity provider's id.", pattern = r"^[^\x00]*$"),
         crate::list::ListParameters,
     ),
     responses(
