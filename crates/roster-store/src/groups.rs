@@ -47,6 +47,12 @@ struct GroupRow {
     updated_at: i64,
 }
 
+impl sql::RowId for GroupRow {
+    fn row_id(&self) -> &str {
+        &self.id
+    }
+}
+
 impl TryFrom<GroupRow> for StoredGroup {
     type Error = diesel::result::Error;
 

@@ -13,6 +13,7 @@ pub mod health;
 pub mod holds;
 pub mod organizations;
 pub mod page;
+mod page_cursors;
 pub mod request_log;
 pub mod schema;
 pub mod sql;

@@ -7,7 +7,7 @@ use diesel::query_builder::BoxedSqlQuery;
 use diesel::sql_types::{BigInt, Bool, Text};
 use diesel::sqlite::Sqlite;
 
-use crate::{AnyConnection, Backend, QueryResult};
+use crate::{AnyConnection, Backend, QueryResult, page_cursors};
 
 /// A value bound to a placeholder.
 #[derive(Debug, Clone, PartialEq)]
@@ -135,6 +135,11 @@ pub(crate) struct Scope<'a> {
     pub(crate) directory: &'a roster_core::DirectoryId,
 }
 
+/// A row with a text `id`, for the page cursors.
+pub(crate) trait RowId {
+    fn row_id(&self) -> &str;
+}
+
 /// A page of a directory's rows matching `filter`, in id order (which is creation order), with
 /// the total number of matches.
 pub(crate) fn page<T>(
@@ -145,13 +150,18 @@ pub(crate) fn page<T>(
     limit: i64,
 ) -> QueryResult<(i64, Vec<T>)>
 where
-    T: diesel::QueryableByName<Pg> + diesel::QueryableByName<Sqlite> + 'static,
+    T: diesel::QueryableByName<Pg> + diesel::QueryableByName<Sqlite> + RowId + 'static,
 {
     let Scope {
         table,
         alias,
         directory,
     } = scope;
+    // Only whole-directory lists (an import) are paged by cursor: a filter's matches are few.
+    let generation = match filter {
+        Some(_) => None,
+        None => Some(directory_generation(conn, directory)?),
+    };
     let mut condition = Fragment::new();
     condition
         .sql(&format!(
@@ -160,6 +170,22 @@ where
         .bind(SqlValue::Text(directory.to_string()));
     if let Some(filter) = filter {
         condition.sql(" AND (").append(filter).sql(")");
+    }
+    if let Some(generation) = generation
+        && let Some((total, after)) =
+            page_cursors::lookup(table, directory.as_str(), generation, offset)
+    {
+        let mut page = Fragment::new();
+        page.sql(&format!("SELECT {alias}.*")).append(condition);
+        if let Some(after) = after {
+            page.sql(&format!(" AND {alias}.id > "))
+                .bind(SqlValue::Text(after));
+        }
+        page.sql(&format!(" ORDER BY {alias}.id LIMIT "))
+            .bind(SqlValue::BigInt(limit));
+        let rows = load::<T>(conn, &page)?;
+        remember_page(table, directory, generation, total, offset, &rows);
+        return Ok((total, rows));
     }
     let mut count = Fragment::new();
     count
@@ -171,14 +197,57 @@ where
     if limit == 0 || total <= offset {
         return Ok((total, Vec::new()));
     }
+    // The offset is walked over ids alone (an index-only scan where the index allows it); only
+    // the page's own rows are read in full.
     let mut page = Fragment::new();
-    page.sql(&format!("SELECT {alias}.*"))
-        .append(condition)
-        .sql(&format!(" ORDER BY {alias}.id LIMIT "))
-        .bind(SqlValue::BigInt(limit))
-        .sql(" OFFSET ")
-        .bind(SqlValue::BigInt(offset));
-    Ok((total, load::<T>(conn, &page)?))
+    page.sql(&format!(
+        "SELECT {alias}.* FROM {table} {alias} WHERE {alias}.id IN (SELECT {alias}.id"
+    ))
+    .append(condition)
+    .sql(&format!(" ORDER BY {alias}.id LIMIT "))
+    .bind(SqlValue::BigInt(limit))
+    .sql(" OFFSET ")
+    .bind(SqlValue::BigInt(offset))
+    .sql(&format!(") ORDER BY {alias}.id"));
+    let rows = load::<T>(conn, &page)?;
+    if let Some(generation) = generation {
+        remember_page(table, directory, generation, total, offset, &rows);
+    }
+    Ok((total, rows))
+}
+
+fn remember_page<T: RowId>(
+    table: &'static str,
+    directory: &roster_core::DirectoryId,
+    generation: i64,
+    total: i64,
+    offset: i64,
+    rows: &[T],
+) {
+    let end = offset + i64::try_from(rows.len()).unwrap_or(i64::MAX);
+    page_cursors::remember(
+        table,
+        directory.as_str(),
+        generation,
+        total,
+        end,
+        rows.last().map(RowId::row_id),
+    );
+}
+
+/// The directory's event sequence: it moves with every change to its users and groups.
+fn directory_generation(
+    conn: &mut AnyConnection,
+    directory: &roster_core::DirectoryId,
+) -> QueryResult<i64> {
+    use crate::schema::directories;
+    use diesel::prelude::*;
+    Ok(directories::table
+        .find(directory.as_str())
+        .select(directories::event_sequence)
+        .first::<i64>(conn)
+        .optional()?
+        .unwrap_or(0))
 }
 
 #[cfg(test)]

@@ -66,6 +66,12 @@ struct UserRow {
     email_outside_domains: bool,
 }
 
+impl sql::RowId for UserRow {
+    fn row_id(&self) -> &str {
+        &self.id
+    }
+}
+
 impl TryFrom<UserRow> for StoredUser {
     type Error = diesel::result::Error;
 

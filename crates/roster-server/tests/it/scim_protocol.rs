@@ -475,8 +475,19 @@ async fn concurrent_bursts_end_in_exactly_the_expected_state() {
     });
     let (deactivated, added) =
         futures_util::future::join(join_all(deactivations), join_all(additions)).await;
-    assert!(deactivated.iter().all(|reply| reply.status == 200));
-    assert!(added.iter().all(|reply| reply.status == 204));
+    let statuses = |replies: &[crate::support::Reply]| {
+        replies.iter().map(|reply| reply.status).collect::<Vec<_>>()
+    };
+    assert!(
+        deactivated.iter().all(|reply| reply.status == 200),
+        "{:?}",
+        statuses(&deactivated)
+    );
+    assert!(
+        added.iter().all(|reply| reply.status == 204),
+        "{:?}",
+        statuses(&added)
+    );
 
     let members = scim.get(&format!("/Groups/{group_id}")).await.body["members"]
         .as_array()
