@@ -52,8 +52,11 @@ pub(crate) struct DirectoryObject {
     name: String,
     /// The organization's first domain.
     domain: Option<String>,
-    /// Where the identity provider sends SCIM requests.
-    scim_base_url: String,
+    /// Where the identity provider sends SCIM requests; null for a `custom api` directory.
+    scim_base_url: Option<String>,
+    /// Not a WorkOS key: where a `custom api` directory's source posts its batches
+    /// (`{bulk_base_url}/bulk`); null for a SCIM directory.
+    bulk_base_url: Option<String>,
     /// Users inactive this many days are deleted; null keeps them.
     inactive_user_retention_days: Option<i64>,
     /// `flag` or `refuse` users whose email domain is not the organization's.
@@ -155,6 +158,7 @@ fn render(
                     .cloned()
                     .flatten(),
                 scim_base_url: directory.scim_base_url(public_url),
+                bulk_base_url: directory.bulk_base_url(public_url),
                 inactive_user_retention_days: directory.inactive_user_retention_days,
                 email_domain_policy: directory.email_domain_policy.as_str().to_owned(),
                 last_request_at: directory.last_request_at.map(|at| at.to_rfc3339()),
@@ -304,7 +308,8 @@ pub(crate) struct CreateDirectory {
     #[schema(value_type = String, required = true)]
     organization_id: Option<String>,
     /// WorkOS's type string (`okta scim v2.0`) or Roster's alias (`okta`, `okta-1.1`, `entra`,
-    /// `onelogin`, `jumpcloud`, `pingfederate`, `rippling`, `generic`), in any case.
+    /// `onelogin`, `jumpcloud`, `pingfederate`, `rippling`, `generic`, `custom` for the bulk
+    /// API), in any case.
     #[schema(required = true, schema_with = crate::schemas::directory_type)]
     r#type: Option<String>,
     #[schema(value_type = String, required = true, min_length = 1, max_length = 255, pattern = r"\S")]

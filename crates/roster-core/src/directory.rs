@@ -6,6 +6,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::DirectoryId;
+
 /// Which identity provider feeds a directory. The wire strings are WorkOS's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum DirectoryType {
@@ -33,6 +35,20 @@ pub enum DirectoryType {
     /// Any other SCIM 2.0 client.
     #[serde(rename = "generic scim v2.0")]
     GenericScimV2,
+    /// A source that does not speak SCIM (an HR system, Okta Workflows, a script) and posts
+    /// batches of records to the bulk API instead.
+    #[serde(rename = "custom api")]
+    CustomApi,
+}
+
+/// How a directory's source writes to Roster. Each directory takes one: two writers keyed
+/// differently (SCIM ids, HR external ids) would fight over the same users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// SCIM requests under the directory's SCIM base URL.
+    Scim,
+    /// Batches of records posted to the bulk API under the directory's bulk base URL.
+    Bulk,
 }
 
 /// The SCIM protocol version a directory type speaks, which decides its base URL.
@@ -65,7 +81,7 @@ pub const INACTIVE_USER_RETENTION_DAYS: std::ops::RangeInclusive<i64> = 1..=3650
 
 impl DirectoryType {
     /// Every type with its WorkOS string and its short alias, in the order users see them.
-    pub const ALL: [(DirectoryType, &'static str, &'static str); 8] = [
+    pub const ALL: [(DirectoryType, &'static str, &'static str); 9] = [
         (DirectoryType::OktaScimV2, "okta scim v2.0", "okta"),
         (DirectoryType::OktaScimV1_1, "okta scim v1.1", "okta-1.1"),
         (DirectoryType::AzureScimV2, "azure scim v2.0", "entra"),
@@ -90,6 +106,7 @@ impl DirectoryType {
             "rippling",
         ),
         (DirectoryType::GenericScimV2, "generic scim v2.0", "generic"),
+        (DirectoryType::CustomApi, "custom api", "custom"),
     ];
 
     /// The WorkOS type string, as stored and returned by the API.
@@ -100,12 +117,38 @@ impl DirectoryType {
             .map_or("generic scim v2.0", |(_, name, _)| name)
     }
 
-    /// The SCIM version its identity provider speaks.
+    /// The SCIM version its identity provider speaks (for SCIM directories).
     pub fn scim_version(self) -> ScimVersion {
         match self {
             DirectoryType::OktaScimV1_1 => ScimVersion::V1_1,
             _ => ScimVersion::V2,
         }
+    }
+
+    /// How its source writes to Roster.
+    pub fn protocol(self) -> Protocol {
+        match self {
+            DirectoryType::CustomApi => Protocol::Bulk,
+            _ => Protocol::Scim,
+        }
+    }
+
+    /// The SCIM base URL its identity provider is configured with, under `public_url`; `None`
+    /// for a directory that takes no SCIM requests.
+    pub fn scim_base_url(self, public_url: &str, id: &DirectoryId) -> Option<String> {
+        (self.protocol() == Protocol::Scim).then(|| {
+            format!(
+                "{public_url}/scim/{}/{id}",
+                self.scim_version().path_segment()
+            )
+        })
+    }
+
+    /// The base URL of its bulk API (batches go to `{base}/bulk`), under `public_url`; `None`
+    /// for a SCIM directory. Apart from `/scim/`, so that it cannot be taken for SCIM's own
+    /// `/Bulk` endpoint.
+    pub fn bulk_base_url(self, public_url: &str, id: &DirectoryId) -> Option<String> {
+        (self.protocol() == Protocol::Bulk).then(|| format!("{public_url}/custom/v1/{id}"))
     }
 
     fn accepted_names() -> String {
@@ -120,13 +163,17 @@ impl DirectoryType {
 impl FromStr for DirectoryType {
     type Err = UnknownDirectoryType;
 
-    /// Accepts the WorkOS string or the short alias, case-insensitively.
+    /// Accepts the WorkOS string (with hyphens for spaces too: `custom-api`) or the short
+    /// alias, case-insensitively.
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         let wanted = value.trim();
+        let spaced = wanted.replace('-', " ");
         Self::ALL
             .iter()
             .find(|(_, name, alias)| {
-                name.eq_ignore_ascii_case(wanted) || alias.eq_ignore_ascii_case(wanted)
+                name.eq_ignore_ascii_case(wanted)
+                    || name.eq_ignore_ascii_case(&spaced)
+                    || alias.eq_ignore_ascii_case(wanted)
             })
             .map(|(kind, _, _)| *kind)
             .ok_or_else(|| UnknownDirectoryType(value.to_owned()))
@@ -221,6 +268,31 @@ mod tests {
         let error = "gsuite".parse::<DirectoryType>().unwrap_err().to_string();
         assert!(error.contains("`gsuite`"), "{error}");
         assert!(error.contains("`okta-1.1` (`okta scim v1.1`)"), "{error}");
+    }
+
+    #[test]
+    fn custom_api_directories_take_batches_at_their_own_base_url() {
+        assert_eq!("custom".parse(), Ok(DirectoryType::CustomApi));
+        assert_eq!("custom-api".parse(), Ok(DirectoryType::CustomApi));
+        assert_eq!("Custom API".parse(), Ok(DirectoryType::CustomApi));
+        assert_eq!(DirectoryType::CustomApi.protocol(), Protocol::Bulk);
+        let id = DirectoryId::generate();
+        assert_eq!(
+            DirectoryType::CustomApi.bulk_base_url("https://roster.example.com", &id),
+            Some(format!("https://roster.example.com/custom/v1/{id}"))
+        );
+        assert_eq!(
+            DirectoryType::CustomApi.scim_base_url("https://roster.example.com", &id),
+            None
+        );
+        assert_eq!(
+            DirectoryType::OktaScimV1_1.scim_base_url("http://h", &id),
+            Some(format!("http://h/scim/v1.1/{id}"))
+        );
+        assert_eq!(
+            DirectoryType::AzureScimV2.bulk_base_url("http://h", &id),
+            None
+        );
     }
 
     #[test]

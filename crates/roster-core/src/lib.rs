@@ -11,7 +11,7 @@ pub mod rate_limit;
 pub mod secret;
 pub mod time;
 
-pub use directory::{DirectoryState, DirectoryType, EmailDomainPolicy, ScimVersion};
+pub use directory::{DirectoryState, DirectoryType, EmailDomainPolicy, Protocol, ScimVersion};
 pub use directory_user::{
     DirectoryGroup, DirectoryUser, ProfileEmail, UserProfile, UserState, case_key,
 };

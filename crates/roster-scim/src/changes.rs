@@ -284,7 +284,10 @@ pub fn update_group(
     Ok((stored, group.members))
 }
 
-fn change_members(
+/// Adds the users in `after` but not `before` to the group and removes those in `before` but
+/// not `after`, with a `user_added` or `user_removed` event for each. The bulk API calls it
+/// with one user at a time.
+pub fn change_members(
     conn: &mut AnyConnection,
     directory: &Directory,
     group: &DirectoryGroup,

@@ -68,6 +68,16 @@ impl ScimError {
         )
     }
 
+    /// The human-readable detail.
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
+
+    /// The RFC 7644 `scimType` keyword, if the error has one.
+    pub fn scim_type(&self) -> Option<&'static str> {
+        self.scim_type
+    }
+
     /// 401: missing or wrong bearer token.
     pub fn unauthorized() -> Self {
         ScimError::new(

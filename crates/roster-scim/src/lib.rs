@@ -4,7 +4,7 @@
 
 mod auth;
 mod body;
-mod changes;
+pub mod changes;
 mod discovery;
 mod error;
 mod filter_sql;
@@ -26,7 +26,7 @@ use roster_core::{DirectoryId, RateLimit};
 use roster_store::Store;
 use tokio::sync::Notify;
 
-pub use auth::DirectoryScope;
+pub use auth::{Authentication, DirectoryScope, authenticate, bearer_token};
 pub use error::ScimError;
 pub use guard::InFlight;
 pub use request_log::RequestLog;

@@ -159,13 +159,14 @@ enum OrgCommand {
 
 #[derive(Debug, Subcommand)]
 enum DirectoryCommand {
-    /// Create a directory and print its SCIM base URL and bearer token (shown only now).
+    /// Create a directory and print its SCIM base URL (bulk API base URL for `custom`) and
+    /// bearer token (shown only now).
     Create {
         /// The organization it belongs to (`org_…`).
         #[arg(long)]
         organization: String,
-        /// Provider: okta, okta-1.1, entra, onelogin, jumpcloud, pingfederate, rippling, generic
-        /// (or the WorkOS type string).
+        /// Provider: okta, okta-1.1, entra, onelogin, jumpcloud, pingfederate, rippling, generic,
+        /// or custom (a source posting batches to the bulk API); or the WorkOS type string.
         #[arg(long = "type")]
         directory_type: String,
         /// Display name.

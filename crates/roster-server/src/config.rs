@@ -95,6 +95,14 @@ pub struct Settings {
         default_value = "7d"
     )]
     pub directory_silent_after: String,
+    /// The most records (users and groups) one bulk API batch may hold; larger batches get 413.
+    #[arg(
+        long,
+        global = true,
+        env = "ROSTER_BULK_MAX_RECORDS",
+        default_value_t = roster_bulk::DEFAULT_MAX_RECORDS
+    )]
+    pub bulk_max_records: usize,
 
     /// Log format on stderr.
     #[arg(long, global = true, env = "ROSTER_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
@@ -375,6 +383,8 @@ pub struct Config {
     pub metrics_token: Option<MetricsToken>,
     /// How long a linked directory may be quiet before it is reported; `None` never.
     pub directory_silent_after: Option<Duration>,
+    /// Records one bulk batch may hold.
+    pub bulk_max_records: usize,
 }
 
 /// The `/metrics` bearer token; `Debug` never shows it.
@@ -443,6 +453,9 @@ pub enum ConfigError {
         /// What is wrong with it.
         message: String,
     },
+    /// `ROSTER_BULK_MAX_RECORDS`.
+    #[error("ROSTER_BULK_MAX_RECORDS: must be between 1 and 10000, not {0}")]
+    BulkMaxRecords(usize),
     /// One of the `ROSTER_WEBHOOK_*` settings or `ROSTER_EVENT_RETENTION_DAYS`.
     #[error("{setting}: {message}")]
     Webhook {
@@ -459,6 +472,10 @@ impl Settings {
         let database_url = DatabaseUrl::parse(&self.database_url)?;
         if !(1..=1000).contains(&self.database_pool_size) {
             return Err(ConfigError::PoolSize(self.database_pool_size));
+        }
+        // One statement binds a batch's external ids; both backends bind 10,000 easily.
+        if !(1..=10_000).contains(&self.bulk_max_records) {
+            return Err(ConfigError::BulkMaxRecords(self.bulk_max_records));
         }
         let listen: SocketAddr = self
             .listen
@@ -498,6 +515,7 @@ impl Settings {
                     Some(after)
                 }
             },
+            bulk_max_records: self.bulk_max_records,
         })
     }
 }
@@ -543,6 +561,7 @@ mod tests {
                 http_keep_alive: "75s".into(),
                 http_body_timeout: "30s".into(),
             },
+            bulk_max_records: 1000,
             webhooks: WebhookSettings {
                 webhook_retry_schedule: "5s,5m,30m,2h,5h,10h,10h".into(),
                 webhook_timeout: "15s".into(),
@@ -639,6 +658,14 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .starts_with("ROSTER_LISTEN")
+        );
+        let mut bad = settings();
+        bad.bulk_max_records = 0;
+        assert!(
+            bad.validate()
+                .unwrap_err()
+                .to_string()
+                .starts_with("ROSTER_BULK_MAX_RECORDS")
         );
         let mut bad = settings();
         bad.database_url = "mysql://db/roster".into();

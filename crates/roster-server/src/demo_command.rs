@@ -79,7 +79,7 @@ fn fixtures(store: &Store, public_url: &str, webhook_url: &str) -> Result<Fixtur
     let api_key = api_keys::generate_secret();
     api_keys::create(conn, "roster demo", &api_key, None, false).map_err(|e| e.to_string())?;
     Ok(Fixtures {
-        scim_base_url: directory.scim_base_url(public_url),
+        scim_base_url: directory.scim_base_url(public_url).unwrap_or_default(),
         directory_id: directory.id,
         bearer_token: token.expose().to_owned(),
         endpoint_id: endpoint.id.to_string(),

@@ -8,6 +8,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use roster_api::{ApiContext, ApiLimits};
+use roster_bulk::BulkContext;
 use roster_core::{DirectoryId, RateLimit};
 use roster_scim::{InFlight, RequestLog, ScimContext};
 use roster_store::Store;
@@ -74,6 +75,12 @@ pub fn serve(
         token: config.metrics_token.clone(),
         store: store.clone(),
     });
+    let bulk = web::Data::new(BulkContext {
+        store: store.clone(),
+        public_url: config.public_url.clone(),
+        max_records: config.bulk_max_records,
+        events_written: scim.events_written.clone(),
+    });
     let store = web::Data::new(store);
     let limits = web::Data::new(Limits::new(
         config.http.max_in_flight,
@@ -83,6 +90,7 @@ pub fn serve(
         App::new()
             .app_data(scim.clone())
             .app_data(api.clone())
+            .app_data(bulk.clone())
             .app_data(store.clone())
             .app_data(limits.clone())
             .app_data(scrape.clone())
@@ -95,6 +103,7 @@ pub fn serve(
             .route("/metrics", web::get().to(metrics::scrape))
             .configure(roster_scim::configure)
             .configure(roster_api::configure)
+            .configure(roster_bulk::configure)
     })
     .workers(workers)
     .max_connections(config.http.max_connections.div_ceil(workers.max(1)))

@@ -34,6 +34,7 @@ pub(crate) fn directory(
         "state": directory.state,
         "external_key": directory.external_key,
         "scim_base_url": directory.scim_base_url(public_url),
+        "bulk_base_url": directory.bulk_base_url(public_url),
         "inactive_user_retention_days": directory.inactive_user_retention_days,
         "email_domain_policy": directory.email_domain_policy,
         "created_at": directory.created_at.to_rfc3339(),

@@ -43,13 +43,16 @@ pub struct Directory {
 }
 
 impl Directory {
-    /// Where the directory's identity provider sends SCIM requests, under `public_url`.
-    pub fn scim_base_url(&self, public_url: &str) -> String {
-        format!(
-            "{public_url}/scim/{}/{}",
-            self.directory_type.scim_version().path_segment(),
-            self.id
-        )
+    /// Where the directory's identity provider sends SCIM requests, under `public_url`; `None`
+    /// for a `custom api` directory.
+    pub fn scim_base_url(&self, public_url: &str) -> Option<String> {
+        self.directory_type.scim_base_url(public_url, &self.id)
+    }
+
+    /// Where a `custom api` directory's source posts batches (`{base}/bulk`), under
+    /// `public_url`; `None` for a SCIM directory.
+    pub fn bulk_base_url(&self, public_url: &str) -> Option<String> {
+        self.directory_type.bulk_base_url(public_url, &self.id)
     }
 
     /// The directory as `dsync.activated` and `dsync.deleted` carry it. Those events use the

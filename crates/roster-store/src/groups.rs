@@ -163,6 +163,47 @@ pub fn find(
         .transpose()
 }
 
+/// The groups of the directory whose `externalId` is one of `external_ids`.
+pub fn find_by_external_ids(
+    conn: &mut AnyConnection,
+    directory: &DirectoryId,
+    external_ids: &[&str],
+) -> QueryResult<Vec<StoredGroup>> {
+    if external_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    directory_groups::table
+        .filter(directory_groups::directory_id.eq(directory.as_str()))
+        .filter(directory_groups::external_id.eq_any(external_ids))
+        .select(GroupRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(StoredGroup::try_from)
+        .collect()
+}
+
+/// The groups of the directory whose display name is one of `names`, compared
+/// case-insensitively, oldest first.
+pub fn find_by_names(
+    conn: &mut AnyConnection,
+    directory: &DirectoryId,
+    names: &[&str],
+) -> QueryResult<Vec<StoredGroup>> {
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    let keys: Vec<String> = names.iter().map(|name| case_key(name)).collect();
+    directory_groups::table
+        .filter(directory_groups::directory_id.eq(directory.as_str()))
+        .filter(directory_groups::display_name_key.eq_any(keys))
+        .order(directory_groups::id.asc())
+        .select(GroupRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(StoredGroup::try_from)
+        .collect()
+}
+
 /// Deletes a group (and its memberships). True if it existed.
 pub fn delete(conn: &mut AnyConnection, directory: &DirectoryId, id: &str) -> QueryResult<bool> {
     let deleted = diesel::delete(

@@ -262,6 +262,38 @@ pub fn find_many(
         .collect()
 }
 
+/// The users of the directory whose `externalId` is one of `external_ids`.
+pub fn find_by_external_ids(
+    conn: &mut AnyConnection,
+    directory: &DirectoryId,
+    external_ids: &[&str],
+) -> QueryResult<Vec<StoredUser>> {
+    if external_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    directory_users::table
+        .filter(directory_users::directory_id.eq(directory.as_str()))
+        .filter(directory_users::external_id.eq_any(external_ids))
+        .select(UserRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(StoredUser::try_from)
+        .collect()
+}
+
+/// The id and `externalId` of every active user of the directory.
+pub fn active_external_ids(
+    conn: &mut AnyConnection,
+    directory: &DirectoryId,
+) -> QueryResult<Vec<(String, Option<String>)>> {
+    directory_users::table
+        .filter(directory_users::directory_id.eq(directory.as_str()))
+        .filter(directory_users::active.eq(true))
+        .order(directory_users::id.asc())
+        .select((directory_users::id, directory_users::external_id))
+        .load(conn)
+}
+
 /// Up to `limit` of the directory's users deactivated at or before `cutoff`, oldest first.
 pub fn inactive_since(
     conn: &mut AnyConnection,

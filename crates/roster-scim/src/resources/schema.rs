@@ -9,6 +9,11 @@ pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 /// The enterprise User extension URN.
 pub const ENTERPRISE_USER_SCHEMA: &str =
     "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+/// Roster's own extension: attributes copied as they are into a user's `custom_attributes`.
+/// Not published in `/Schemas`: the bulk API writes it for attributes that have no SCIM
+/// counterpart (an HR system's `location`, `start_date`, …).
+pub const CUSTOM_ATTRIBUTES_SCHEMA: &str =
+    "urn:roster:params:scim:schemas:extension:custom:1.0:User";
 /// The core Group schema URN.
 pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 

@@ -6,7 +6,10 @@ use serde_json::{Map, Value, json};
 
 use super::document::{ResourceSchema, canonicalize, project};
 use super::meta;
-use super::schema::{ENTERPRISE_ATTRIBUTES, ENTERPRISE_USER_SCHEMA, USER_ATTRIBUTES, USER_SCHEMA};
+use super::schema::{
+    CUSTOM_ATTRIBUTES_SCHEMA, ENTERPRISE_ATTRIBUTES, ENTERPRISE_USER_SCHEMA, USER_ATTRIBUTES,
+    USER_SCHEMA,
+};
 use crate::ScimError;
 
 /// The User resource type.
@@ -113,6 +116,13 @@ impl ValidUser {
         }
         if let Some(value) = document.get("userType").filter(|value| value.is_string()) {
             custom_attributes.insert("employee_type".to_owned(), value.clone());
+        }
+        if let Some(Value::Object(custom)) = document.get(CUSTOM_ATTRIBUTES_SCHEMA) {
+            for (name, value) in custom.iter().filter(|(_, value)| !value.is_null()) {
+                custom_attributes
+                    .entry(name.clone())
+                    .or_insert_with(|| value.clone());
+            }
         }
         UserProfile {
             idp_id: self.external_id.clone().unwrap_or_else(|| id.to_owned()),

@@ -7,6 +7,7 @@ mod api;
 mod api_directories;
 mod api_organizations;
 mod api_webhooks;
+mod bulk;
 mod deprovisioning_guard;
 mod foundation;
 mod hostile_input;

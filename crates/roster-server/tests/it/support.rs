@@ -113,6 +113,7 @@ impl TestServer {
             http: HttpLimits::default(),
             metrics_token: None,
             directory_silent_after: Some(std::time::Duration::from_secs(7 * 86400)),
+            bulk_max_records: roster_bulk::DEFAULT_MAX_RECORDS,
         };
         adjust(&mut config);
         let store = Store::open(&config.database_url, config.database_pool_size).unwrap();
@@ -197,6 +198,7 @@ pub async fn run_cli(database_url: &str, public_url: &str, args: &[&str]) -> Cli
 pub struct Tenant {
     pub organization_id: String,
     pub directory_id: String,
+    /// Empty for a `custom api` directory.
     pub scim_base_url: String,
     pub token: String,
 }
@@ -242,7 +244,10 @@ pub async fn tenant(
     Tenant {
         organization_id,
         directory_id: directory["id"].as_str().unwrap().to_owned(),
-        scim_base_url: directory["scim_base_url"].as_str().unwrap().to_owned(),
+        scim_base_url: directory["scim_base_url"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
         token: directory["bearer_token"].as_str().unwrap().to_owned(),
     }
 }

@@ -1,0 +1,76 @@
+//! `POST /custom/v1/{directory_id}/bulk`: a thin handler that authenticates the directory's
+//! bearer token as SCIM does, reads and parses the batch, applies it on a blocking thread and
+//! answers what applying it came to.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use roster_core::{DirectoryId, Protocol};
+use roster_scim::Authentication;
+use roster_store::directories::Directory;
+
+use crate::{Batch, BulkContext, BulkError, apply};
+
+/// Mounts the bulk routes. The caller provides a `web::Data<BulkContext>`.
+pub fn configure(config: &mut web::ServiceConfig) {
+    config.service(
+        web::scope("/custom/v1/{directory_id}")
+            .service(
+                web::resource("/bulk")
+                    .route(web::post().to(post_batch))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .default_service(web::to(unknown_endpoint)),
+    );
+}
+
+async fn post_batch(
+    request: HttpRequest,
+    context: web::Data<BulkContext>,
+    directory_id: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, BulkError> {
+    let directory = authenticate(&request, &context, &directory_id).await?;
+    let limit = context.max_body_bytes();
+    let body = payload
+        .to_bytes_limited(limit)
+        .await
+        .map_err(|_| BulkError::body_too_large(limit))?
+        .map_err(|error| BulkError::unreadable_body(&error))?;
+    let batch = Batch::parse(&body, context.max_records)?;
+    let applied =
+        web::block(move || apply(&context.store, &context.events_written, &directory, &batch))
+            .await??;
+    let status = actix_web::http::StatusCode::from_u16(applied.answer.status)
+        .map_err(|error| BulkError::internal(&error))?;
+    Ok(HttpResponse::build(status).json(applied.answer.body))
+}
+
+/// The `custom api` directory the request's bearer token authenticates.
+async fn authenticate(
+    request: &HttpRequest,
+    context: &web::Data<BulkContext>,
+    directory_id: &str,
+) -> Result<Directory, BulkError> {
+    // Unknown ids, wrong tokens and missing tokens are one answer, as on the SCIM endpoints.
+    let directory_id = DirectoryId::parse(directory_id).map_err(|_| BulkError::unauthorized())?;
+    let token = roster_scim::bearer_token(request);
+    let store = context.store.clone();
+    let authentication = web::block(move || {
+        roster_scim::authenticate(&store, &directory_id, token.as_deref(), Protocol::Bulk)
+    })
+    .await??;
+    match authentication {
+        Authentication::Authenticated(directory) => Ok(directory),
+        Authentication::OtherProtocol(directory) => {
+            Err(BulkError::scim_directory(&directory, &context.public_url))
+        }
+        Authentication::Refused { .. } => Err(BulkError::unauthorized()),
+    }
+}
+
+async fn method_not_allowed() -> Result<HttpResponse, BulkError> {
+    Err(BulkError::method_not_allowed())
+}
+
+async fn unknown_endpoint(request: HttpRequest) -> Result<HttpResponse, BulkError> {
+    Err(BulkError::unknown_endpoint(request.path()))
+}

@@ -1,0 +1,53 @@
+//! Roster's bulk API: sources that don't speak SCIM (HR systems, Okta Workflows, scripts) post
+//! batches of employee records to a `custom api` directory at `POST {base}/bulk`, where `base`
+//! is `{ROSTER_PUBLIC_URL}/custom/v1/{directory_id}`. A batch is upserted (or replaces the
+//! directory's users) in one transaction through SCIM's own changes, so apps get the same
+//! users, groups, events and webhooks whatever the source; a dry run answers exactly what the
+//! real run would do and writes nothing.
+
+mod apply;
+mod batch;
+mod endpoint;
+mod error;
+mod report;
+
+use std::sync::Arc;
+
+use roster_store::Store;
+use tokio::sync::Notify;
+
+pub use apply::{Applied, apply};
+pub use batch::{Batch, BatchError, Checked, GroupRecord, Mode, RecordError, UserRecord};
+pub use endpoint::configure;
+pub use error::BulkError;
+pub use report::{Answer, Outcome, RecordReport, Report};
+
+/// The default of `ROSTER_BULK_MAX_RECORDS`.
+pub const DEFAULT_MAX_RECORDS: usize = 1000;
+
+/// Bytes of request body allowed per record of the largest batch: a record with a few dozen
+/// custom attributes is well under 1 KiB.
+const BODY_BYTES_PER_RECORD: usize = 4 * 1024;
+
+/// What the bulk routes need from the server that mounts them.
+#[derive(Clone)]
+pub struct BulkContext {
+    /// The database.
+    pub store: Store,
+    /// The externally reachable base URL, without trailing slash.
+    pub public_url: String,
+    /// The most records (users and groups) one batch may hold.
+    pub max_records: usize,
+    /// Signalled after every committed batch, so the dispatcher delivers its events at once.
+    pub events_written: Arc<Notify>,
+}
+
+impl BulkContext {
+    /// The largest request body read: room for the largest batch, and never less than the
+    /// 1 MiB every other endpoint takes.
+    pub fn max_body_bytes(&self) -> usize {
+        self.max_records
+            .saturating_mul(BODY_BYTES_PER_RECORD)
+            .max(1024 * 1024)
+    }
+}
