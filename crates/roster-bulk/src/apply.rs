@@ -15,6 +15,7 @@ use roster_scim::ScimError;
 use roster_scim::changes;
 use roster_scim::resources::group::ValidGroup;
 use roster_scim::resources::user::ValidUser;
+use roster_store::bulk_idempotency_keys::{self, RememberedAnswer};
 use roster_store::directories::{self, Directory};
 use roster_store::groups::{self, StoredGroup};
 use roster_store::users::{self, StoredUser};
@@ -24,6 +25,7 @@ use tokio::sync::Notify;
 
 use crate::BulkError;
 use crate::batch::{Batch, GroupRecord, Mode, UserRecord};
+use crate::idempotency::{self, IdempotencyKey};
 use crate::report::{Answer, Outcome, RecordReport, Report};
 
 /// What applying a batch came to.
@@ -31,49 +33,100 @@ use crate::report::{Answer, Outcome, RecordReport, Report};
 pub struct Applied {
     /// The answer for the client.
     pub answer: Answer,
-    /// Whether the batch's changes were committed (false for a dry run and for a batch
-    /// refused as a whole).
+    /// Whether the batch's changes were committed (false for a dry run, a batch refused as a
+    /// whole, and a replayed answer).
     pub committed: bool,
+    /// Whether the answer is the one remembered for the request's `Idempotency-Key`.
+    pub replayed: bool,
 }
 
 /// Applies `batch` to `directory` (a `custom api` directory its caller authenticated), and
-/// wakes the webhook dispatcher when something was committed. Blocking: call it from a
-/// blocking thread.
+/// wakes the webhook dispatcher when something was committed. With a `key` (ignored by dry
+/// runs), a batch already written with that key is not applied again: its first answer is
+/// returned. Blocking: call it from a blocking thread.
 pub fn apply(
     store: &Store,
     events_written: &Notify,
     directory: &Directory,
     batch: &Batch,
+    key: Option<&IdempotencyKey>,
 ) -> Result<Applied, BulkError> {
+    let key = key.filter(|_| !batch.dry_run);
     let mut conn = store.connection()?;
-    let outcome = conn.write_transaction(|conn| -> Result<Answer, Abort> {
+    let outcome = conn.write_transaction(|conn| -> Result<Applied, Abort> {
+        // Under the lock, a retry sent while the first attempt still runs waits for it, and
+        // then finds its answer.
         directories::lock_for_write(conn, &directory.id)?;
+        let now = Timestamp::now();
+        if let Some(key) = key
+            && let Some(answer) = remembered(conn, directory, key, now)?
+        {
+            return Ok(Applied {
+                answer,
+                committed: false,
+                replayed: true,
+            });
+        }
         // A directory is linked by its first committed batch: dry runs and refused batches
         // emit nothing, not even `dsync.activated`.
         if directory.state == DirectoryState::Unlinked {
-            directories::activate(conn, directory, Timestamp::now())?;
+            directories::activate(conn, directory, now)?;
         }
         let report = run(conn, directory, batch)?;
         let answer = Answer::for_report(batch, &report);
         if batch.dry_run || answer.status != 200 {
             return Err(Abort::RollBack(answer));
         }
-        Ok(answer)
+        if let Some(key) = key {
+            let remembered = RememberedAnswer {
+                request_digest: key.request_digest.clone(),
+                status: i64::from(answer.status),
+                response: answer.body.to_string(),
+            };
+            bulk_idempotency_keys::insert(conn, &directory.id, &key.key, &remembered, now)?;
+        }
+        Ok(Applied {
+            answer,
+            committed: true,
+            replayed: false,
+        })
     });
     match outcome {
-        Ok(answer) => {
-            events_written.notify_one();
-            Ok(Applied {
-                answer,
-                committed: true,
-            })
+        Ok(applied) => {
+            if applied.committed {
+                events_written.notify_one();
+            }
+            Ok(applied)
         }
         Err(Abort::RollBack(answer)) => Ok(Applied {
             answer,
             committed: false,
+            replayed: false,
         }),
         Err(Abort::Failed(error)) => Err(error),
     }
+}
+
+/// The answer remembered for `key`, once answers older than a day are forgotten; refused when
+/// the key came with another batch.
+fn remembered(
+    conn: &mut AnyConnection,
+    directory: &Directory,
+    key: &IdempotencyKey,
+    now: Timestamp,
+) -> Result<Option<Answer>, BulkError> {
+    let expired = Timestamp::from_millis(now.as_millis().saturating_sub(idempotency::KEPT_FOR_MS));
+    bulk_idempotency_keys::forget_before(conn, &directory.id, expired)?;
+    let Some(remembered) = bulk_idempotency_keys::find(conn, &directory.id, &key.key)? else {
+        return Ok(None);
+    };
+    if remembered.request_digest != key.request_digest {
+        return Err(BulkError::idempotency_key_reused());
+    }
+    let status = u16::try_from(remembered.status).map_err(|error| BulkError::internal(&error))?;
+    let body =
+        serde_json::from_str(&remembered.response).map_err(|error| BulkError::internal(&error))?;
+    Ok(Some(Answer { status, body }))
 }
 
 /// Why the batch's transaction does not commit.

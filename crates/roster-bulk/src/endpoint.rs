@@ -7,6 +7,7 @@ use roster_core::{DirectoryId, Protocol};
 use roster_scim::Authentication;
 use roster_store::directories::Directory;
 
+use crate::idempotency::{self, IdempotencyKey};
 use crate::{Batch, BulkContext, BulkError, apply};
 
 /// Mounts the bulk routes. The caller provides a `web::Data<BulkContext>`.
@@ -35,13 +36,30 @@ async fn post_batch(
         .await
         .map_err(|_| BulkError::body_too_large(limit))?
         .map_err(|error| BulkError::unreadable_body(&error))?;
+    let key = request
+        .headers()
+        .get(idempotency::HEADER)
+        .map(|value| IdempotencyKey::new(value.to_str().unwrap_or_default(), &body))
+        .transpose()?;
     let batch = Batch::parse(&body, context.max_records)?;
-    let applied =
-        web::block(move || apply(&context.store, &context.events_written, &directory, &batch))
-            .await??;
+    let applied = web::block(move || {
+        let key = key.as_ref();
+        apply(
+            &context.store,
+            &context.events_written,
+            &directory,
+            &batch,
+            key,
+        )
+    })
+    .await??;
     let status = actix_web::http::StatusCode::from_u16(applied.answer.status)
         .map_err(|error| BulkError::internal(&error))?;
-    Ok(HttpResponse::build(status).json(applied.answer.body))
+    let mut response = HttpResponse::build(status);
+    if applied.replayed {
+        response.insert_header((idempotency::REPLAYED_HEADER, "true"));
+    }
+    Ok(response.json(applied.answer.body))
 }
 
 /// The `custom api` directory the request's bearer token authenticates.

@@ -97,6 +97,18 @@ impl BulkError {
         }
     }
 
+    /// 422: an `Idempotency-Key` already answered another batch.
+    pub fn idempotency_key_reused() -> Self {
+        BulkError {
+            param: Some(crate::idempotency::HEADER.to_owned()),
+            ..BulkError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                "This Idempotency-Key was sent with another batch in the last 24 hours; send each new batch with a new key.",
+            )
+        }
+    }
+
     /// 404 for a path that names no endpoint.
     pub fn unknown_endpoint(path: &str) -> Self {
         BulkError::new(

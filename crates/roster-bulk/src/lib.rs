@@ -9,6 +9,7 @@ mod apply;
 mod batch;
 mod endpoint;
 mod error;
+pub mod idempotency;
 mod report;
 
 use std::sync::Arc;
@@ -20,6 +21,7 @@ pub use apply::{Applied, apply};
 pub use batch::{Batch, BatchError, Checked, GroupRecord, Mode, RecordError, UserRecord};
 pub use endpoint::configure;
 pub use error::BulkError;
+pub use idempotency::IdempotencyKey;
 pub use report::{Answer, Outcome, RecordReport, Report};
 
 /// The default of `ROSTER_BULK_MAX_RECORDS`.

@@ -4,6 +4,7 @@
 //! what a missing row or a constraint violation means to their client.
 
 pub mod api_keys;
+pub mod bulk_idempotency_keys;
 mod connection;
 pub mod deliveries;
 pub mod directories;

@@ -240,3 +240,14 @@ diesel::table! {
 diesel::joinable!(directory_health -> directories (directory_id));
 
 diesel::allow_tables_to_appear_in_same_query!(directory_health, directories);
+
+diesel::table! {
+    bulk_idempotency_keys (directory_id, idempotency_key) {
+        directory_id -> Text,
+        idempotency_key -> Text,
+        request_digest -> Text,
+        status -> BigInt,
+        response -> Text,
+        created_at -> BigInt,
+    }
+}

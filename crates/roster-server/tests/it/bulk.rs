@@ -797,3 +797,103 @@ async fn a_replace_all_batch_missing_most_of_the_directory_trips_the_deprovision
     assert_eq!(user_count(&server, &tenant), (1, 30));
     server.stop().await;
 }
+
+#[actix_web::test]
+async fn a_retry_with_the_same_idempotency_key_gets_the_first_answer_and_applies_nothing() {
+    let server = TestServer::start().await;
+    let tenant = server.tenant("custom", "acme.com").await;
+    let bulk = Bulk::new(&server, &tenant);
+    let batch = json!({"groups": [{"external_id": "G1", "name": "Engineering"}],
+        "users": [employee("ann"), employee("bob")]})
+    .to_string();
+    let key = [("Idempotency-Key", "wf-exec-0001")];
+
+    // Sent twice at once, as a client that timed out and retried might: one applies it, the
+    // other waits for the directory's lock and gets its answer.
+    let (first, second) = tokio::join!(bulk.send(&batch, &key), bulk.send(&batch, &key));
+    let (applied, replayed) = if first.headers.contains_key("idempotent-replayed") {
+        (second, first)
+    } else {
+        (first, second)
+    };
+    assert_eq!(applied.status, 200, "{}", applied.body);
+    assert_eq!(applied.body["totals"]["created"], 3);
+    assert_eq!(replayed.headers["idempotent-replayed"], "true");
+    assert_eq!((replayed.status, &replayed.body), (200, &applied.body));
+    let events = server.events(&tenant.directory_id).len();
+    assert_eq!(
+        events,
+        1 + 3 + 2,
+        "activated, three creations, two memberships"
+    );
+
+    let later = bulk.send(&batch, &key).await;
+    assert_eq!((later.status, &later.body), (200, &applied.body));
+    assert_eq!(server.events(&tenant.directory_id).len(), events);
+
+    // Another batch under the same key is refused; under a new key it runs.
+    let other = json!({"users": [employee("cy")]}).to_string();
+    let reused = bulk.send(&other, &key).await;
+    assert_eq!(reused.status, 422, "{}", reused.body);
+    assert_eq!(reused.body["code"], "idempotency_key_reused");
+    assert_eq!(server.events(&tenant.directory_id).len(), events);
+    let fresh = bulk
+        .send(&other, &[("Idempotency-Key", "wf-exec-0002")])
+        .await;
+    assert_eq!(fresh.body["totals"]["created"], 1);
+    assert!(!fresh.headers.contains_key("idempotent-replayed"));
+
+    let bad = bulk.send(&other, &[("Idempotency-Key", "two words")]).await;
+    assert_eq!(bad.status, 422);
+    assert_eq!(bad.body["param"], "Idempotency-Key");
+    server.stop().await;
+}
+
+#[actix_web::test]
+async fn only_written_batches_are_remembered_and_only_for_a_day() {
+    let server = TestServer::start().await;
+    let tenant = server.tenant("custom", "acme.com").await;
+    let bulk = Bulk::new(&server, &tenant);
+    let key = [("Idempotency-Key", "nightly-2026-11-30")];
+
+    // A dry run under a key, then the real batch under it.
+    let mut batch =
+        json!({"dry_run": true, "users": [{"external_id": "ann", "email": "ann@acme.com"}]});
+    let rehearsed = bulk.send(&batch.to_string(), &key).await;
+    assert_eq!(rehearsed.status, 200);
+    batch["dry_run"] = json!(false);
+    // A batch refused as a whole is not remembered either: fixed, it goes under the same key.
+    let mut broken = batch.clone();
+    broken["users"][0]["email"] = json!("ann@");
+    let refused = bulk.send(&broken.to_string(), &key).await;
+    assert_eq!(refused.status, 422);
+    assert_eq!(refused.body["code"], "invalid_records");
+    let applied = bulk.send(&batch.to_string(), &key).await;
+    assert_eq!(applied.status, 200, "{}", applied.body);
+    assert_eq!(applied.body["totals"]["created"], 1);
+
+    // A day later the key is forgotten: another batch may use it.
+    let id = roster_core::DirectoryId::parse(&tenant.directory_id).unwrap();
+    {
+        let mut conn = server.store.connection().unwrap();
+        let stale = roster_store::bulk_idempotency_keys::RememberedAnswer {
+            request_digest: "0".repeat(64),
+            status: 200,
+            response: "{}".to_owned(),
+        };
+        let day_ago = roster_core::Timestamp::from_millis(
+            roster_core::Timestamp::now().as_millis() - 24 * 60 * 60 * 1000 - 1,
+        );
+        roster_store::bulk_idempotency_keys::insert(&mut conn, &id, "last-week", &stale, day_ago)
+            .unwrap();
+    }
+    let reused = bulk
+        .send(
+            &json!({"users": [{"external_id": "bob", "email": "bob@acme.com"}]}).to_string(),
+            &[("Idempotency-Key", "last-week")],
+        )
+        .await;
+    assert_eq!(reused.status, 200, "{}", reused.body);
+    assert_eq!(reused.body["totals"]["created"], 1);
+    server.stop().await;
+}
