@@ -3,6 +3,7 @@
 //! (plus a JSON file) for docs/benchmarks.md. `--size quick` runs every scenario once at a tiny
 //! size, which is what CI does to prove the scenarios work; it asserts nothing about speed.
 
+mod bulk;
 mod ceiling;
 mod load;
 mod receiver;
@@ -31,6 +32,9 @@ struct Args {
     /// How big a run.
     #[arg(long, value_enum, default_value_t = Size::Standard)]
     size: Size,
+    /// Which scenarios to run after the ceilings.
+    #[arg(long, value_enum, default_value_t = Scenarios::All)]
+    scenarios: Scenarios,
     /// Where to write the results as JSON.
     #[arg(long)]
     output: Option<PathBuf>,
@@ -44,6 +48,16 @@ enum Size {
     Standard,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Scenarios {
+    /// Every scenario.
+    All,
+    /// The SCIM and management-API scenarios (1 to 7).
+    Scim,
+    /// The bulk API scenario (8).
+    Bulk,
+}
+
 struct Sizes {
     create: usize,
     lookup_directories: Vec<usize>,
@@ -53,6 +67,8 @@ struct Sizes {
     ceiling: usize,
     latency_writes: usize,
     latency_rate: usize,
+    bulk_batches: usize,
+    bulk_records: usize,
 }
 
 impl Size {
@@ -67,6 +83,8 @@ impl Size {
                 ceiling: 200,
                 latency_writes: 50,
                 latency_rate: 50,
+                bulk_batches: 3,
+                bulk_records: 100,
             },
             Size::Standard => Sizes {
                 create: 10_000,
@@ -77,6 +95,8 @@ impl Size {
                 ceiling: 20_000,
                 latency_writes: 2_000,
                 latency_rate: 200,
+                bulk_batches: 20,
+                bulk_records: 1_000,
             },
         }
     }
@@ -216,6 +236,10 @@ async fn run(args: Args) -> Result<(), String> {
         bench
             .notes
             .push(json!({"measure": "idle RSS (MiB)", "value": rss}));
+    }
+    if args.scenarios == Scenarios::Bulk {
+        bulk::run(&mut bench, &roster, &sizes).await?;
+        return finish(&bench, backend, &args);
     }
 
     // 1. Okta-shaped user creation.
@@ -519,6 +543,10 @@ async fn run(args: Args) -> Result<(), String> {
         ));
     }
 
+    if args.scenarios == Scenarios::All {
+        bulk::run(&mut bench, &roster, &sizes).await?;
+    }
+
     // Cold start on the data just written.
     drop(roster);
     let started = Instant::now();
@@ -526,6 +554,11 @@ async fn run(args: Args) -> Result<(), String> {
     bench.notes.push(json!({"measure": "cold start to ready with this data (ms)", "value": started.elapsed().as_secs_f64() * 1000.0}));
     drop(restarted);
 
+    finish(&bench, backend, &args)
+}
+
+/// Prints the notes, writes the JSON report, and fails if any request did.
+fn finish(bench: &Bench, backend: &str, args: &Args) -> Result<(), String> {
     println!();
     for note in &bench.notes {
         println!(
@@ -534,10 +567,10 @@ async fn run(args: Args) -> Result<(), String> {
             note["value"].as_f64().unwrap_or_default()
         );
     }
-    if let Some(path) = args.output {
+    if let Some(path) = &args.output {
         let report = json!({"backend": backend, "size": format!("{:?}", args.size), "results": bench.results, "notes": bench.notes});
         std::fs::write(
-            &path,
+            path,
             serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?,
         )
         .map_err(|e| e.to_string())?;

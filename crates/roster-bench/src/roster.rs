@@ -17,10 +17,12 @@ pub struct Roster {
     child: Child,
 }
 
-/// A directory's SCIM endpoint and credentials.
+/// A directory's endpoint and credentials.
 pub struct Directory {
-    /// The SCIM base URL.
+    /// The SCIM base URL (empty for a custom API directory).
     pub scim: String,
+    /// The bulk API base URL (empty for a SCIM directory).
+    pub bulk: String,
     /// Its bearer token.
     pub token: String,
     /// Its id.
@@ -85,6 +87,16 @@ impl Roster {
 
     /// A new organization with an Okta directory.
     pub fn directory(&self, label: &str) -> Result<Directory, String> {
+        self.directory_of_type(label, "okta")
+    }
+
+    /// A new organization with a directory of `directory_type` (`roster directory create
+    /// --type`).
+    pub fn directory_of_type(
+        &self,
+        label: &str,
+        directory_type: &str,
+    ) -> Result<Directory, String> {
         let organization = self.cli(&["org", "create", "--name", label])?;
         let organization_id = organization["id"].as_str().unwrap_or_default().to_owned();
         let directory = self.cli(&[
@@ -93,13 +105,14 @@ impl Roster {
             "--organization",
             &organization_id,
             "--type",
-            "okta",
+            directory_type,
             "--name",
             label,
         ])?;
         let text = |key: &str| directory[key].as_str().unwrap_or_default().to_owned();
         Ok(Directory {
             scim: text("scim_base_url"),
+            bulk: text("bulk_base_url"),
             token: text("bearer_token"),
             id: text("id"),
         })
