@@ -230,6 +230,11 @@ impl Batch {
         }
         let value: Value =
             serde_json::from_slice(body).map_err(|error| BatchError::NotJson(error.to_string()))?;
+        Batch::from_value(value, max_records)
+    }
+
+    /// Checks a request already parsed as JSON (or built from another format).
+    pub(crate) fn from_value(value: Value, max_records: usize) -> Result<Batch, BatchError> {
         let Value::Object(mut request) = value else {
             return Err(invalid(
                 "body",

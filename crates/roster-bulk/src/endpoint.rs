@@ -2,13 +2,16 @@
 //! bearer token as SCIM does, reads and parses the batch, applies it on a blocking thread and
 //! answers what applying it came to.
 
+use std::collections::HashMap;
+
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use roster_core::{DirectoryId, Protocol};
 use roster_scim::Authentication;
 use roster_store::directories::Directory;
 
 use crate::idempotency::{self, IdempotencyKey};
-use crate::{Batch, BulkContext, BulkError, apply};
+use crate::{Batch, BulkContext, BulkError, CsvOptions, Mode, apply};
 
 /// Mounts the bulk routes. The caller provides a `web::Data<BulkContext>`.
 pub fn configure(config: &mut web::ServiceConfig) {
@@ -39,9 +42,16 @@ async fn post_batch(
     let key = request
         .headers()
         .get(idempotency::HEADER)
-        .map(|value| IdempotencyKey::new(value.to_str().unwrap_or_default(), &body))
+        .map(|value| {
+            let value = value.to_str().unwrap_or_default();
+            IdempotencyKey::new(value, request.query_string(), &body)
+        })
         .transpose()?;
-    let batch = Batch::parse(&body, context.max_records)?;
+    let batch = if is_csv(&request) {
+        Batch::from_csv(&body, csv_options(&request)?, context.max_records)?
+    } else {
+        Batch::parse(&body, context.max_records)?
+    };
     let applied = web::block(move || {
         let key = key.as_ref();
         apply(
@@ -60,6 +70,65 @@ async fn post_batch(
         response.insert_header((idempotency::REPLAYED_HEADER, "true"));
     }
     Ok(response.json(applied.answer.body))
+}
+
+/// Whether the body is a CSV file (`Content-Type: text/csv`) rather than a JSON batch.
+fn is_csv(request: &HttpRequest) -> bool {
+    request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|essence| {
+            let essence = essence.trim();
+            essence.eq_ignore_ascii_case("text/csv")
+                || essence.eq_ignore_ascii_case("application/csv")
+        })
+}
+
+/// A CSV upload's options, which a JSON batch carries in its body, from the query string:
+/// `?dry_run=true&mode=replace_all&partial=true`.
+fn csv_options(request: &HttpRequest) -> Result<CsvOptions, BulkError> {
+    let query = web::Query::<HashMap<String, String>>::from_query(request.query_string()).map_err(
+        |error| {
+            BulkError::invalid_query(
+                "query",
+                format!("The query string cannot be read: {error}."),
+            )
+        },
+    )?;
+    let flag = |name: &'static str| match query.get(name).map(String::as_str) {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(_) => Err(BulkError::invalid_query(
+            name,
+            format!("`{name}` must be true or false."),
+        )),
+    };
+    let mode = match query.get("mode").map(String::as_str) {
+        None | Some("upsert") => Mode::Upsert,
+        Some("replace_all") => Mode::ReplaceAll,
+        Some(_) => {
+            return Err(BulkError::invalid_query(
+                "mode",
+                "`mode` must be upsert (the default) or replace_all.",
+            ));
+        }
+    };
+    if let Some(unknown) = query
+        .keys()
+        .find(|key| !matches!(key.as_str(), "dry_run" | "mode" | "partial"))
+    {
+        return Err(BulkError::invalid_query(
+            "query",
+            format!("Unknown parameter `{unknown}`; accepted: dry_run, mode, partial."),
+        ));
+    }
+    Ok(CsvOptions {
+        dry_run: flag("dry_run")?,
+        mode,
+        partial: flag("partial")?,
+    })
 }
 
 /// The `custom api` directory the request's bearer token authenticates.

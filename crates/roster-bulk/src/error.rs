@@ -109,6 +109,11 @@ impl BulkError {
         }
     }
 
+    /// 422 for a query parameter with a value the API cannot use.
+    pub fn invalid_query(param: &str, message: impl Into<String>) -> Self {
+        BulkError::invalid_header(param, message)
+    }
+
     /// 404 for a path that names no endpoint.
     pub fn unknown_endpoint(path: &str) -> Self {
         BulkError::new(

@@ -29,8 +29,9 @@ pub struct IdempotencyKey {
 
 impl IdempotencyKey {
     /// Checks the header's value (1 to 255 visible ASCII characters, as a UUID or a workflow's
-    /// execution id are) and digests the body.
-    pub fn new(key: &str, body: &[u8]) -> Result<Self, BulkError> {
+    /// execution id are) and digests the request: its query string (a CSV upload's options)
+    /// and its body.
+    pub fn new(key: &str, query: &str, body: &[u8]) -> Result<Self, BulkError> {
         let valid = !key.is_empty()
             && key.len() <= MAX_LENGTH
             && key.bytes().all(|byte| byte.is_ascii_graphic());
@@ -44,7 +45,11 @@ impl IdempotencyKey {
         }
         Ok(IdempotencyKey {
             key: key.to_owned(),
-            request_digest: Sha256::digest(body)
+            request_digest: Sha256::new()
+                .chain_update(query.as_bytes())
+                .chain_update(b"\n")
+                .chain_update(body)
+                .finalize()
                 .iter()
                 .map(|byte| format!("{byte:02x}"))
                 .collect(),
@@ -57,17 +62,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn keys_are_short_visible_ascii_and_carry_the_body_digest() {
-        let key = IdempotencyKey::new("wf-exec-7f3a", b"{}").unwrap();
+    fn keys_are_short_visible_ascii_and_carry_the_request_digest() {
+        let key = IdempotencyKey::new("wf-exec-7f3a", "", b"{}").unwrap();
         assert_eq!(key.request_digest.len(), 64);
-        assert_ne!(
-            key.request_digest,
-            IdempotencyKey::new("wf-exec-7f3a", b"{ }")
-                .unwrap()
-                .request_digest
-        );
+        for other in [
+            IdempotencyKey::new("wf-exec-7f3a", "", b"{ }"),
+            IdempotencyKey::new("wf-exec-7f3a", "dry_run=true", b"{}"),
+        ] {
+            assert_ne!(key.request_digest, other.unwrap().request_digest);
+        }
         for bad in ["", "with space", "naïve", &"k".repeat(256)] {
-            assert!(IdempotencyKey::new(bad, b"{}").is_err(), "{bad}");
+            assert!(IdempotencyKey::new(bad, "", b"{}").is_err(), "{bad}");
         }
     }
 }

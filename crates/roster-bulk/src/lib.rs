@@ -7,6 +7,7 @@
 
 mod apply;
 mod batch;
+mod csv_upload;
 mod endpoint;
 mod error;
 pub mod idempotency;
@@ -19,6 +20,7 @@ use tokio::sync::Notify;
 
 pub use apply::{Applied, apply};
 pub use batch::{Batch, BatchError, Checked, GroupRecord, Mode, RecordError, UserRecord};
+pub use csv_upload::CsvOptions;
 pub use endpoint::configure;
 pub use error::BulkError;
 pub use idempotency::IdempotencyKey;

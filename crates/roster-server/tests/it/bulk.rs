@@ -897,3 +897,62 @@ async fn only_written_batches_are_remembered_and_only_for_a_day() {
     assert_eq!(reused.body["totals"]["created"], 1);
     server.stop().await;
 }
+
+#[actix_web::test]
+async fn an_hr_export_as_csv_is_the_same_batch_with_its_options_in_the_query() {
+    let server = TestServer::start().await;
+    let tenant = server.tenant("custom", "acme.com").await;
+    let bulk = Bulk::new(&server, &tenant);
+    let csv = "External ID,Email,First Name,Last Name,Job Title,Groups,Department,Location\n\
+               E1,ann@acme.com,Ann,Lee,Engineer,Engineering;Everyone,R&D,Berlin\n\
+               E2,bob@acme.com,Bob,Ray,Designer,Everyone,Design,\n\
+               E3,cy@,Cy,,,,,\n";
+    let send = |query: &'static str, body: &'static str| {
+        let request = bulk
+            .http
+            .post(format!("{}{query}", bulk.url))
+            .bearer_auth(&bulk.token)
+            .header("content-type", "text/csv; charset=utf-8")
+            .body(body);
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        }
+    };
+
+    let (status, rehearsed) = send("?dry_run=true&partial=true", csv).await;
+    assert_eq!(status, 200, "{rehearsed}");
+    assert_eq!(rehearsed["dry_run"], true);
+    assert!(server.events(&tenant.directory_id).is_empty());
+    let (status, applied) = send("?partial=true", csv).await;
+    assert_eq!(status, 200, "{applied}");
+    assert_eq!(outcomes(&applied, "groups"), ["created", "created"]);
+    assert_eq!(outcomes(&applied, "users"), ["created", "created", "error"]);
+    assert_eq!(applied["users"][2]["field"], "email");
+    let key = api_key(&server).await;
+    let users = api_users(&server, &key, &tenant).await;
+    assert_eq!(
+        users[0]["custom_attributes"],
+        json!({"department": "R&D", "location": "Berlin"})
+    );
+    assert_eq!(users[0]["groups"].as_array().unwrap().len(), 2);
+
+    // The full export without Bob: replace_all deactivates him.
+    let (status, replaced) = send(
+        "?mode=replace_all",
+        "external_id,email,first_name,last_name,job_title,groups,department,location\n\
+         E1,ann@acme.com,Ann,Lee,Engineer,Engineering;Everyone,R&D,Berlin\n",
+    )
+    .await;
+    assert_eq!(status, 200, "{replaced}");
+    assert_eq!(outcomes(&replaced, "users"), ["unchanged", "deactivated"]);
+
+    let (status, refused) = send("?dry_run=maybe", csv).await;
+    assert_eq!(status, 422);
+    assert_eq!(refused["param"], "dry_run");
+    let (status, refused) = send("", "email\nann@acme.com\n").await;
+    assert_eq!(status, 422);
+    assert_eq!(refused["param"], "external_id");
+    server.stop().await;
+}
