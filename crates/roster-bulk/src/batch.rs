@@ -410,12 +410,22 @@ impl<'a> Reader<'a> {
     fn text(&self, field: &str) -> Result<Option<String>, RecordError> {
         match self.record.get(field) {
             None | Some(Value::Null) => Ok(None),
+            Some(Value::String(text)) if text.contains('\0') => Err(self.holds_nul(field)),
             Some(Value::String(text)) if text.trim().is_empty() => Ok(None),
             Some(Value::String(text)) => Ok(Some(text.clone())),
             Some(other) => {
                 Err(self.error(field, format!("`{field}` must be a string, not {other}.")))
             }
         }
+    }
+
+    /// No database stores a NUL character in text (PostgreSQL refuses it), and no attribute
+    /// needs one.
+    fn holds_nul(&self, field: &str) -> RecordError {
+        self.error(
+            field,
+            format!("`{field}` holds a NUL character (\\u0000), which no attribute may contain."),
+        )
     }
 
     fn required_text(&self, field: &str) -> Result<String, RecordError> {
@@ -511,6 +521,7 @@ fn check_groups(reader: &Reader<'_>) -> Result<Option<Vec<String>>, RecordError>
     let mut groups: Vec<String> = Vec::with_capacity(names.len());
     for name in names {
         match name {
+            Value::String(name) if name.contains('\0') => return Err(reader.holds_nul("groups")),
             Value::String(name) if !name.trim().is_empty() => {
                 if !groups.iter().any(|seen| case_key(seen) == case_key(name)) {
                     groups.push(name.clone());
@@ -541,6 +552,9 @@ fn check_custom_attributes(reader: &Reader<'_>) -> Result<Map<String, Value>, Re
     let mut checked = Map::new();
     for (name, value) in attributes {
         let field = format!("custom_attributes.{name}");
+        if name.contains('\0') || value.as_str().is_some_and(|text| text.contains('\0')) {
+            return Err(reader.holds_nul(&field));
+        }
         if name.trim().is_empty() {
             return Err(reader.error(
                 "custom_attributes",
@@ -625,6 +639,8 @@ mod tests {
             "E7",
             {"external_id": "E8", "email": "h@acme.com"},
             {"external_id": "E8", "email": "h2@acme.com"},
+            {"external_id": "E9", "email": "i@acme.com", "last_name": "Nul\u{0}"},
+            {"external_id": "E10", "email": "j@acme.com", "custom_attributes": {"site": "\u{0}"}},
         ]}));
         let fields: Vec<Option<String>> = batch
             .users
@@ -647,6 +663,8 @@ mod tests {
                 Some(String::new()),
                 None,
                 Some("external_id".to_owned()),
+                Some("last_name".to_owned()),
+                Some("custom_attributes.site".to_owned()),
             ]
         );
         let repeat = batch.users[8].clone().unwrap_err();

@@ -33,6 +33,12 @@ async fn post_batch(
     payload: web::Payload,
 ) -> Result<HttpResponse, BulkError> {
     let directory = authenticate(&request, &context, &directory_id).await?;
+    // After authentication, as for SCIM: nobody but the directory's own source can spend its
+    // requests. Before the body is read: a refused batch costs nothing.
+    context
+        .rate_limit
+        .check(&directory.id)
+        .map_err(BulkError::rate_limited)?;
     let limit = context.max_body_bytes();
     let body = payload
         .to_bytes_limited(limit)

@@ -6,6 +6,7 @@ use std::fmt;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
+use roster_core::Limited;
 use roster_store::directories::Directory;
 use serde_json::json;
 
@@ -63,6 +64,18 @@ impl BulkError {
                 directory.directory_type
             ),
         )
+    }
+
+    /// 429 with `Retry-After`: the directory sent more requests than its rate allows.
+    pub fn rate_limited(limited: Limited) -> Self {
+        BulkError {
+            retry_after_seconds: Some(limited.retry_after_seconds()),
+            ..BulkError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limit_exceeded",
+                "This directory sent more requests than its rate limit allows; nothing was written. Retry after the time in Retry-After.",
+            )
+        }
     }
 
     /// 413: the body is larger than a batch of the largest accepted size can be.

@@ -15,6 +15,7 @@ mod report;
 
 use std::sync::Arc;
 
+use roster_core::{DirectoryId, RateLimit};
 use roster_store::Store;
 use tokio::sync::Notify;
 
@@ -44,6 +45,9 @@ pub struct BulkContext {
     pub max_records: usize,
     /// Signalled after every committed batch, so the dispatcher delivers its events at once.
     pub events_written: Arc<Notify>,
+    /// Requests per second per directory: the SCIM endpoints' limiter, so that every source
+    /// is held to one rate whatever it speaks.
+    pub rate_limit: RateLimit<DirectoryId>,
 }
 
 impl BulkContext {

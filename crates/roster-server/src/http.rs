@@ -80,6 +80,7 @@ pub fn serve(
         public_url: config.public_url.clone(),
         max_records: config.bulk_max_records,
         events_written: scim.events_written.clone(),
+        rate_limit: scim.rate_limit.clone(),
     });
     let store = web::Data::new(store);
     let limits = web::Data::new(Limits::new(

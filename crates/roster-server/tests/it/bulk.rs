@@ -547,6 +547,12 @@ async fn batches_the_server_cannot_take_are_refused_in_json_and_write_nothing() 
     }
     let unknown = bulk.send(&json!({"mode": "merge"}).to_string(), &[]).await;
     assert_eq!(unknown.body["param"], "mode");
+    // PostgreSQL stores no NUL in text: the record is refused before it gets there.
+    let nul = bulk
+        .post(&json!({"users": [{"external_id": "e1", "email": "e1@acme.com", "first_name": "A\u{0}"}]}))
+        .await;
+    assert_eq!(nul.status, 422, "{}", nul.body);
+    assert_eq!(nul.body["errors"][0]["field"], "first_name");
 
     let http = reqwest::Client::new();
     let wrong_method = http
@@ -954,5 +960,44 @@ async fn an_hr_export_as_csv_is_the_same_batch_with_its_options_in_the_query() {
     let (status, refused) = send("", "email\nann@acme.com\n").await;
     assert_eq!(status, 422);
     assert_eq!(refused["param"], "external_id");
+    server.stop().await;
+}
+
+#[actix_web::test]
+async fn a_directory_over_its_rate_limit_gets_429_with_retry_after_and_nothing_is_written() {
+    let server = TestServer::start_configured(crate::support::TestDatabase::new(), |config| {
+        config.scim_rate_limit = 1;
+    })
+    .await;
+    let tenant = server.tenant("custom", "acme.com").await;
+    let bulk = Bulk::new(&server, &tenant);
+    // A bucket of two (twice the rate), refilled at one a second: of six batches sent at
+    // once, two pass and the others wait their turn.
+    let started = std::time::Instant::now();
+    let answers: Vec<Reply> = futures_util::future::join_all((0..6).map(|index| {
+        let bulk = &bulk;
+        async move {
+            bulk.post(&json!({"users": [{"external_id": format!("e{index}"),
+                "email": format!("e{index}@acme.com")}]}))
+                .await
+        }
+    }))
+    .await;
+    let refilled = started.elapsed().as_secs_f64().ceil() as usize;
+    let applied = answers.iter().filter(|reply| reply.status == 200).count();
+    let limited: Vec<&Reply> = answers.iter().filter(|reply| reply.status == 429).collect();
+    assert_eq!(applied + limited.len(), 6, "only 200 or 429");
+    assert!((2..=2 + refilled).contains(&applied), "{applied} applied");
+    assert!(!limited.is_empty());
+    for reply in limited {
+        assert_eq!(reply.body["code"], "rate_limit_exceeded");
+        let retry_after: u64 = reply.headers["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=2).contains(&retry_after), "{retry_after}");
+    }
+    assert_eq!(user_count(&server, &tenant), (applied, applied));
     server.stop().await;
 }
