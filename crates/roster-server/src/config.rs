@@ -31,6 +31,16 @@ pub struct Settings {
     )]
     pub database_pool_size: u32,
 
+    /// How long a request waits for a database connection (then 503), and a PostgreSQL
+    /// connection attempt for the server.
+    #[arg(
+        long,
+        global = true,
+        env = "ROSTER_DATABASE_TIMEOUT",
+        default_value = "10s"
+    )]
+    pub database_timeout: String,
+
     /// Address the HTTP server listens on.
     #[arg(
         long,
@@ -357,6 +367,8 @@ pub struct Config {
     pub database_url: DatabaseUrl,
     /// Pool size.
     pub database_pool_size: u32,
+    /// How long to wait for a connection.
+    pub database_timeout: Duration,
     /// Where the HTTP server listens.
     pub listen: SocketAddr,
     /// Externally reachable base URL, without trailing slash.
@@ -429,6 +441,9 @@ pub enum ConfigError {
     /// `ROSTER_DATABASE_POOL_SIZE`.
     #[error("ROSTER_DATABASE_POOL_SIZE: must be between 1 and 1000, not {0}")]
     PoolSize(u32),
+    /// `ROSTER_DATABASE_TIMEOUT`.
+    #[error("ROSTER_DATABASE_TIMEOUT: {0}")]
+    DatabaseTimeout(String),
     /// `ROSTER_METRICS_TOKEN`.
     #[error("ROSTER_METRICS_TOKEN: must be at least 16 characters (e.g. `openssl rand -hex 32`)")]
     MetricsToken,
@@ -469,9 +484,17 @@ impl Settings {
             Some(value) => validate_public_url(value)?,
             None => format!("http://{listen}"),
         };
+        let database_timeout =
+            parse_duration(&self.database_timeout).map_err(ConfigError::DatabaseTimeout)?;
+        if database_timeout.is_zero() {
+            return Err(ConfigError::DatabaseTimeout(
+                "must be longer than 0".to_owned(),
+            ));
+        }
         Ok(Config {
             database_url,
             database_pool_size: self.database_pool_size,
+            database_timeout,
             listen,
             public_url,
             log_format: self.log_format,
@@ -528,6 +551,7 @@ mod tests {
         Settings {
             database_url: "sqlite://roster.db".into(),
             database_pool_size: 10,
+            database_timeout: "10s".into(),
             listen: "127.0.0.1:8080".into(),
             public_url: None,
             log_format: LogFormat::Text,

@@ -8,6 +8,7 @@ mod api_directories;
 mod api_organizations;
 mod api_webhooks;
 mod deprovisioning_guard;
+mod faults;
 mod foundation;
 mod hostile_input;
 mod observability;

@@ -112,6 +112,12 @@ async fn record(request: HttpRequest, body: web::Bytes, state: web::Data<State>)
 
 impl Receiver {
     pub async fn start() -> Self {
+        Self::start_at("127.0.0.1:0").await
+    }
+
+    /// A receiver on a given address (one a test reserved, say, to play a receiver that was
+    /// down and comes back).
+    pub async fn start_at(address: &str) -> Self {
         let state = Arc::new(State::default());
         let data = web::Data::from(state.clone());
         let server = HttpServer::new(move || {
@@ -121,7 +127,7 @@ impl Receiver {
         })
         .workers(1)
         .disable_signals()
-        .bind(("127.0.0.1", 0))
+        .bind(address)
         .unwrap();
         let address = server.addrs()[0];
         let server = server.run();

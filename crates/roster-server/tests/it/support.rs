@@ -104,6 +104,7 @@ impl TestServer {
         let mut config = Config {
             database_url: DatabaseUrl::parse(&database.url).unwrap(),
             database_pool_size: 4,
+            database_timeout: roster_store::DEFAULT_TIMEOUT,
             listen: address,
             public_url: format!("http://{address}"),
             log_format: LogFormat::Text,
@@ -115,7 +116,12 @@ impl TestServer {
             directory_silent_after: Some(std::time::Duration::from_secs(7 * 86400)),
         };
         adjust(&mut config);
-        let store = Store::open(&config.database_url, config.database_pool_size).unwrap();
+        let store = Store::open_with_timeout(
+            &config.database_url,
+            config.database_pool_size,
+            config.database_timeout,
+        )
+        .unwrap();
         store.migrate().unwrap();
         let events_written = Arc::new(Notify::new());
         let server =
