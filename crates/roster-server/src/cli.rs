@@ -291,6 +291,7 @@ fn open_store(config: &Config) -> Result<Store, String> {
     )
     .map_err(|e| e.to_string())?;
     store.migrate().map_err(|e| e.to_string())?;
+    crate::secret_key::prepare(config, &store)?;
     Ok(store)
 }
 

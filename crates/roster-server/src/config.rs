@@ -87,6 +87,11 @@ pub struct Settings {
     #[command(flatten)]
     pub http: HttpSettings,
 
+    /// The key that encrypts webhook signing secrets in the database (32 bytes, base64 or
+    /// hex). Unset with SQLite: a key file beside the database; required with PostgreSQL.
+    #[arg(long, global = true, env = "ROSTER_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+
     /// The bearer token `GET /metrics` requires; unset, `/metrics` is not served.
     #[arg(
         long,
@@ -383,6 +388,8 @@ pub struct Config {
     pub scim_rate_limit: u32,
     /// Limits on HTTP connections and requests.
     pub http: HttpLimits,
+    /// The key sealing stored secrets, when given.
+    pub secret_key: Option<roster_store::secrets::SecretKey>,
     /// The token `/metrics` requires; `None` turns `/metrics` off.
     pub metrics_token: Option<MetricsToken>,
     /// How long a linked directory may be quiet before it is reported; `None` never.
@@ -444,6 +451,9 @@ pub enum ConfigError {
     /// `ROSTER_DATABASE_TIMEOUT`.
     #[error("ROSTER_DATABASE_TIMEOUT: {0}")]
     DatabaseTimeout(String),
+    /// `ROSTER_SECRET_KEY`.
+    #[error("ROSTER_SECRET_KEY: {0}")]
+    SecretKey(roster_store::secrets::SecretError),
     /// `ROSTER_METRICS_TOKEN`.
     #[error("ROSTER_METRICS_TOKEN: must be at least 16 characters (e.g. `openssl rand -hex 32`)")]
     MetricsToken,
@@ -502,6 +512,14 @@ impl Settings {
             api_rate_limit: self.api_rate_limit,
             scim_rate_limit: self.scim_rate_limit,
             http: self.http.validate()?,
+            secret_key: self
+                .secret_key
+                .as_deref()
+                .map(str::trim)
+                .filter(|key| !key.is_empty())
+                .map(roster_store::secrets::SecretKey::parse)
+                .transpose()
+                .map_err(ConfigError::SecretKey)?,
             metrics_token: match self.metrics_token.as_deref().map(str::trim) {
                 None | Some("") => None,
                 Some(token) if token.len() < 16 => {
@@ -558,6 +576,7 @@ mod tests {
             scim_max_in_flight: 256,
             api_rate_limit: 100,
             scim_rate_limit: 100,
+            secret_key: None,
             metrics_token: None,
             directory_silent_after: "7d".into(),
             http: HttpSettings {

@@ -15,6 +15,7 @@ pub mod organizations;
 pub mod page;
 pub mod request_log;
 pub mod schema;
+pub mod secrets;
 pub mod sql;
 pub mod users;
 pub mod webhooks;

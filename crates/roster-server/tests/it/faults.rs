@@ -571,6 +571,7 @@ fn spawn_instance(database_url: &str, listen: &str, log: &std::path::Path) -> st
     std::process::Command::new(env!("CARGO_BIN_EXE_roster"))
         .arg("serve")
         .env("ROSTER_DATABASE_URL", database_url)
+        .env("ROSTER_SECRET_KEY", crate::support::TEST_SECRET_KEY)
         .env("ROSTER_LISTEN", listen)
         .env("ROSTER_PUBLIC_URL", format!("http://{listen}"))
         .env("ROSTER_DATABASE_POOL_SIZE", "4")

@@ -17,6 +17,7 @@ mod receiver;
 mod scim_entra;
 mod scim_okta;
 mod scim_protocol;
+mod secrets;
 mod simulator;
 mod support;
 mod tenancy;

@@ -47,6 +47,7 @@ pub struct Answer {
     pub status: u16,
     pub body: String,
     pub retry_after: Option<String>,
+    pub location: Option<String>,
     pub delay: Duration,
 }
 
@@ -56,6 +57,7 @@ impl Answer {
             status,
             body: String::new(),
             retry_after: None,
+            location: None,
             delay: Duration::ZERO,
         }
     }
@@ -106,6 +108,9 @@ async fn record(request: HttpRequest, body: web::Bytes, state: web::Data<State>)
         HttpResponse::build(actix_web::http::StatusCode::from_u16(answer.status).unwrap());
     if let Some(retry_after) = &answer.retry_after {
         response.insert_header(("retry-after", retry_after.as_str()));
+    }
+    if let Some(location) = &answer.location {
+        response.insert_header(("location", location.as_str()));
     }
     response.body(answer.body)
 }

@@ -806,6 +806,7 @@ fn spawn_roster(command: &str, database_url: &str, listen: &str) -> Child {
     Command::new(env!("CARGO_BIN_EXE_roster"))
         .arg(command)
         .env("ROSTER_DATABASE_URL", database_url)
+        .env("ROSTER_SECRET_KEY", crate::support::TEST_SECRET_KEY)
         .env("ROSTER_LISTEN", listen)
         .env("ROSTER_PUBLIC_URL", format!("http://{listen}"))
         .env("ROSTER_DATABASE_POOL_SIZE", "4")
