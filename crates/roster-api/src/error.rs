@@ -183,6 +183,7 @@ impl From<roster_store::StoreError> for ApiError {
             roster_store::StoreError::Pool(_) | roster_store::StoreError::Connect { .. } => {
                 ApiError::unavailable(&error)
             }
+            roster_store::StoreError::Query(error) => ApiError::from(error),
             _ => ApiError::internal(&error),
         }
     }
@@ -190,6 +191,9 @@ impl From<roster_store::StoreError> for ApiError {
 
 impl From<roster_store::QueryError> for ApiError {
     fn from(error: roster_store::QueryError) -> Self {
+        if let Some(cause) = roster_store::unavailable_cause(&error) {
+            return ApiError::unavailable(&format_args!("{cause}: {error}"));
+        }
         ApiError::internal(&error)
     }
 }

@@ -8,6 +8,10 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+/// The key that seals webhook secrets in the benchmark's throwaway database (PostgreSQL
+/// requires one; the server and the CLI must agree).
+const BENCH_SECRET_KEY: &str = "YmVuY2gtb25seS1zZWNyZXQta2V5LTMyLWJ5dGVzISE=";
+
 /// A running `roster serve`.
 pub struct Roster {
     binary: PathBuf,
@@ -43,6 +47,7 @@ impl Roster {
             .env("ROSTER_LISTEN", format!("127.0.0.1:{port}"))
             .env("ROSTER_PUBLIC_URL", &base)
             .env("RUST_LOG", "warn")
+            .env("ROSTER_SECRET_KEY", BENCH_SECRET_KEY)
             // The benchmark's webhook receiver listens on loopback.
             .env("ROSTER_WEBHOOK_ALLOW_PRIVATE", "true")
             // Scenarios measure throughput, not the per-key and per-directory limits (the
@@ -76,6 +81,7 @@ impl Roster {
             .args(args)
             .env("ROSTER_DATABASE_URL", &self.database_url)
             .env("ROSTER_PUBLIC_URL", &self.base)
+            .env("ROSTER_SECRET_KEY", BENCH_SECRET_KEY)
             .env("RUST_LOG", "error")
             .output()
             .map_err(|e| e.to_string())?;

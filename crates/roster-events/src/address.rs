@@ -36,6 +36,13 @@ pub fn is_internal(ip: IpAddr) -> bool {
                 || (first & 0xffc0) == 0xfec0
                 // 64:ff9b::/96 reaches IPv4 through NAT64: judge the IPv4 address.
                 || (v6.segments()[..6] == [0x64, 0xff9b, 0, 0, 0, 0] && is_internal_v4(embedded_v4(v6)))
+                // ::a.b.c.d, the deprecated IPv4-compatible form, which some stacks still route.
+                || (v6.segments()[..6] == [0, 0, 0, 0, 0, 0] && is_internal_v4(embedded_v4(v6)))
+                // 2002::/16, 6to4: the IPv4 address is in the second and third segments.
+                || (first == 0x2002 && is_internal_v4(six_to_four_v4(v6)))
+                // 100::/64 discard-only, 2001:db8::/32 documentation: never a receiver.
+                || v6.segments()[..4] == [0x100, 0, 0, 0]
+                || (first == 0x2001 && v6.segments()[1] == 0xdb8)
         }
     }
 }
@@ -43,6 +50,11 @@ pub fn is_internal(ip: IpAddr) -> bool {
 fn embedded_v4(v6: Ipv6Addr) -> Ipv4Addr {
     let octets = v6.octets();
     Ipv4Addr::new(octets[12], octets[13], octets[14], octets[15])
+}
+
+fn six_to_four_v4(v6: Ipv6Addr) -> Ipv4Addr {
+    let octets = v6.octets();
+    Ipv4Addr::new(octets[2], octets[3], octets[4], octets[5])
 }
 
 fn is_internal_v4(ip: Ipv4Addr) -> bool {
@@ -122,14 +134,31 @@ mod tests {
             "::ffff:127.0.0.1",
             "::ffff:10.0.0.1",
             "64:ff9b::a00:1",
+            "::127.0.0.1",
+            "::10.0.0.1",
+            "2002:7f00:1::1",
+            "2002:a9fe:a9fe::1",
+            "fe80::1%1",
+            "100::1",
+            "2001:db8::1",
+            "ff02::1",
+            "169.254.0.1",
+            "192.0.0.8",
+            "198.18.0.1",
+            "255.255.255.255",
         ] {
-            assert!(internal(address), "{address} is internal");
+            assert!(
+                internal(address.split('%').next().unwrap()),
+                "{address} is internal"
+            );
         }
         for address in [
             "93.184.216.34",
             "8.8.8.8",
             "2606:4700::1111",
             "64:ff9b::808:808",
+            "2002:808:808::1",
+            "::ffff:8.8.8.8",
         ] {
             assert!(!internal(address), "{address} is public");
         }
@@ -140,6 +169,17 @@ mod tests {
         let url = |text: &str| url::Url::parse(text).unwrap();
         assert!(check_literal_host(&url("http://127.0.0.1:8080/hook")).is_err());
         assert!(check_literal_host(&url("http://[::1]/hook")).is_err());
+        // WHATWG host parsing turns every spelling of an IPv4 address into the address.
+        for spelled in [
+            "http://0x7f000001/",
+            "http://2130706433/",
+            "http://127.1/",
+            "http://0177.0.0.1/",
+            "http://[::ffff:7f00:1]/",
+            "http://[::ffff:169.254.169.254]/",
+        ] {
+            assert!(check_literal_host(&url(spelled)).is_err(), "{spelled}");
+        }
         assert!(check_literal_host(&url("https://8.8.8.8/hook")).is_ok());
         assert!(check_literal_host(&url("https://example.com/hook")).is_ok());
     }

@@ -12,6 +12,9 @@ use serde_json::json;
 /// The media type of every SCIM 2.0 response.
 pub const SCIM_CONTENT_TYPE: &str = "application/scim+json";
 
+/// Seconds an identity provider is asked to wait when the database is away.
+const UNAVAILABLE_RETRY_AFTER_SECONDS: u64 = 5;
+
 /// An error answered to a SCIM client.
 #[derive(Debug)]
 pub struct ScimError {
@@ -111,13 +114,17 @@ impl ScimError {
         }
     }
 
-    /// 503 when the database cannot be reached: identity providers retry on it.
+    /// 503 when the database cannot be reached, or cannot store anything for now (full,
+    /// read-only): identity providers retry on it, and nothing was stored.
     pub fn unavailable(cause: &dyn fmt::Display) -> Self {
         tracing::warn!(%cause, "database unavailable for a SCIM request");
-        ScimError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "The service is temporarily unavailable; retry later.",
-        )
+        ScimError {
+            retry_after: Some(UNAVAILABLE_RETRY_AFTER_SECONDS),
+            ..ScimError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The service is temporarily unavailable; nothing was changed. Retry later.",
+            )
+        }
     }
 }
 
@@ -170,6 +177,7 @@ impl From<roster_store::StoreError> for ScimError {
             roster_store::StoreError::Pool(_) | roster_store::StoreError::Connect { .. } => {
                 ScimError::unavailable(&error)
             }
+            roster_store::StoreError::Query(error) => ScimError::from(error),
             _ => ScimError::internal(&error),
         }
     }
@@ -181,6 +189,9 @@ impl From<roster_store::QueryError> for ScimError {
         // guard, and what it refuses is still the client's conflict, not our failure.
         if roster_store::is_unique_violation(&error) {
             return ScimError::uniqueness("A resource with this unique attribute already exists.");
+        }
+        if let Some(cause) = roster_store::unavailable_cause(&error) {
+            return ScimError::unavailable(&format_args!("{cause}: {error}"));
         }
         ScimError::internal(&error)
     }

@@ -285,9 +285,14 @@ pub fn main() -> ExitCode {
 }
 
 fn open_store(config: &Config) -> Result<Store, String> {
-    let store =
-        Store::open(&config.database_url, config.database_pool_size).map_err(|e| e.to_string())?;
+    let store = Store::open_with_timeout(
+        &config.database_url,
+        config.database_pool_size,
+        config.database_timeout,
+    )
+    .map_err(|e| e.to_string())?;
     store.migrate().map_err(|e| e.to_string())?;
+    crate::secret_key::prepare(config, &store)?;
     Ok(store)
 }
 

@@ -31,6 +31,16 @@ pub struct Settings {
     )]
     pub database_pool_size: u32,
 
+    /// How long a request waits for a database connection (then 503), and a PostgreSQL
+    /// connection attempt for the server.
+    #[arg(
+        long,
+        global = true,
+        env = "ROSTER_DATABASE_TIMEOUT",
+        default_value = "10s"
+    )]
+    pub database_timeout: String,
+
     /// Address the HTTP server listens on.
     #[arg(
         long,
@@ -76,6 +86,11 @@ pub struct Settings {
     /// Limits on HTTP connections and requests.
     #[command(flatten)]
     pub http: HttpSettings,
+
+    /// The key that encrypts webhook signing secrets in the database (32 bytes, base64 or
+    /// hex). Unset with SQLite: a key file beside the database; required with PostgreSQL.
+    #[arg(long, global = true, env = "ROSTER_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
 
     /// The bearer token `GET /metrics` requires; unset, `/metrics` is not served.
     #[arg(
@@ -365,6 +380,8 @@ pub struct Config {
     pub database_url: DatabaseUrl,
     /// Pool size.
     pub database_pool_size: u32,
+    /// How long to wait for a connection.
+    pub database_timeout: Duration,
     /// Where the HTTP server listens.
     pub listen: SocketAddr,
     /// Externally reachable base URL, without trailing slash.
@@ -379,6 +396,8 @@ pub struct Config {
     pub scim_rate_limit: u32,
     /// Limits on HTTP connections and requests.
     pub http: HttpLimits,
+    /// The key sealing stored secrets, when given.
+    pub secret_key: Option<roster_store::secrets::SecretKey>,
     /// The token `/metrics` requires; `None` turns `/metrics` off.
     pub metrics_token: Option<MetricsToken>,
     /// How long a linked directory may be quiet before it is reported; `None` never.
@@ -439,6 +458,12 @@ pub enum ConfigError {
     /// `ROSTER_DATABASE_POOL_SIZE`.
     #[error("ROSTER_DATABASE_POOL_SIZE: must be between 1 and 1000, not {0}")]
     PoolSize(u32),
+    /// `ROSTER_DATABASE_TIMEOUT`.
+    #[error("ROSTER_DATABASE_TIMEOUT: {0}")]
+    DatabaseTimeout(String),
+    /// `ROSTER_SECRET_KEY`.
+    #[error("ROSTER_SECRET_KEY: {0}")]
+    SecretKey(roster_store::secrets::SecretError),
     /// `ROSTER_METRICS_TOKEN`.
     #[error("ROSTER_METRICS_TOKEN: must be at least 16 characters (e.g. `openssl rand -hex 32`)")]
     MetricsToken,
@@ -486,9 +511,17 @@ impl Settings {
             Some(value) => validate_public_url(value)?,
             None => format!("http://{listen}"),
         };
+        let database_timeout =
+            parse_duration(&self.database_timeout).map_err(ConfigError::DatabaseTimeout)?;
+        if database_timeout.is_zero() {
+            return Err(ConfigError::DatabaseTimeout(
+                "must be longer than 0".to_owned(),
+            ));
+        }
         Ok(Config {
             database_url,
             database_pool_size: self.database_pool_size,
+            database_timeout,
             listen,
             public_url,
             log_format: self.log_format,
@@ -496,6 +529,14 @@ impl Settings {
             api_rate_limit: self.api_rate_limit,
             scim_rate_limit: self.scim_rate_limit,
             http: self.http.validate()?,
+            secret_key: self
+                .secret_key
+                .as_deref()
+                .map(str::trim)
+                .filter(|key| !key.is_empty())
+                .map(roster_store::secrets::SecretKey::parse)
+                .transpose()
+                .map_err(ConfigError::SecretKey)?,
             metrics_token: match self.metrics_token.as_deref().map(str::trim) {
                 None | Some("") => None,
                 Some(token) if token.len() < 16 => {
@@ -546,12 +587,14 @@ mod tests {
         Settings {
             database_url: "sqlite://roster.db".into(),
             database_pool_size: 10,
+            database_timeout: "10s".into(),
             listen: "127.0.0.1:8080".into(),
             public_url: None,
             log_format: LogFormat::Text,
             scim_max_in_flight: 256,
             api_rate_limit: 100,
             scim_rate_limit: 100,
+            secret_key: None,
             metrics_token: None,
             directory_silent_after: "7d".into(),
             http: HttpSettings {

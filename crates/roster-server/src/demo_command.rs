@@ -212,6 +212,7 @@ pub(crate) fn run(
     let store = Store::open(&config.database_url, config.database_pool_size)
         .map_err(|error| error.to_string())?;
     store.migrate().map_err(|error| error.to_string())?;
+    crate::secret_key::prepare(&config, &store)?;
     let hook_listener = bind(0)?;
     let webhook_url = format!(
         "http://{}/webhooks",

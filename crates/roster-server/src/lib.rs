@@ -12,6 +12,7 @@ pub mod metrics;
 mod output;
 mod overload;
 mod request_id;
+pub mod secret_key;
 mod simulate_command;
 pub mod telemetry;
 mod terminal;

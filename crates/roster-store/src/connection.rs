@@ -75,7 +75,13 @@ impl AnyConnection {
                 Ok(value)
             }
             Err(error) => {
-                <AnyConnection as Connection>::TransactionManager::rollback_transaction(self)?;
+                // SQLite rolls a transaction back by itself on some errors (a full disk, for
+                // one); the rollback then fails, and the error worth returning is the first.
+                if let Err(rollback) =
+                    <AnyConnection as Connection>::TransactionManager::rollback_transaction(self)
+                {
+                    tracing::debug!(%rollback, "rollback after a failed transaction failed");
+                }
                 Err(error)
             }
         }
@@ -250,6 +256,34 @@ pub enum StoreError {
     Query(#[from] diesel::result::Error),
 }
 
+/// How long a request waits for a database connection by default.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a PostgreSQL connection's sent data may stay unacknowledged (the network is gone)
+/// before libpq gives up on it, rather than waiting for TCP's own timeout of many minutes.
+const TCP_USER_TIMEOUT_MS: u64 = 30_000;
+
+/// The URL with libpq's `connect_timeout` and `tcp_user_timeout` added unless it sets them, so
+/// that an unreachable server fails requests within bounds instead of hanging them.
+fn with_network_timeouts(raw: &str, timeout: Duration) -> String {
+    let Ok(mut parsed) = url::Url::parse(raw) else {
+        return raw.to_owned();
+    };
+    let has = |name: &str| parsed.query_pairs().any(|(key, _)| key == name);
+    let (connect, tcp) = (has("connect_timeout"), has("tcp_user_timeout"));
+    {
+        let mut pairs = parsed.query_pairs_mut();
+        if !connect {
+            // libpq treats anything below 2 s as 2 s.
+            pairs.append_pair("connect_timeout", &timeout.as_secs().max(2).to_string());
+        }
+        if !tcp {
+            pairs.append_pair("tcp_user_timeout", &TCP_USER_TIMEOUT_MS.to_string());
+        }
+    }
+    parsed.to_string()
+}
+
 /// Applies the pragmas every SQLite connection needs: write-ahead logging so readers don't block
 /// the writer, a busy timeout so concurrent writers queue instead of failing, foreign keys on.
 #[derive(Debug)]
@@ -291,8 +325,20 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens the database (creating a SQLite file if needed) and checks that it answers.
+    /// Opens the database (creating a SQLite file if needed) and checks that it answers, with
+    /// the default timeout ([`DEFAULT_TIMEOUT`]).
     pub fn open(url: &DatabaseUrl, pool_size: u32) -> Result<Self, StoreError> {
+        Store::open_with_timeout(url, pool_size, DEFAULT_TIMEOUT)
+    }
+
+    /// Opens the database; a request waits at most `timeout` for a connection (then fails as
+    /// unavailable), and a PostgreSQL connection attempt gives up after it too (libpq's
+    /// `connect_timeout`, at least 2 s, unless the URL sets one).
+    pub fn open_with_timeout(
+        url: &DatabaseUrl,
+        pool_size: u32,
+        timeout: Duration,
+    ) -> Result<Self, StoreError> {
         let connect_error = |cause: String| StoreError::Connect {
             url: url.to_string(),
             cause,
@@ -301,8 +347,10 @@ impl Store {
         // connection is tried first to report why a database is unreachable.
         let connection_string = match url {
             DatabaseUrl::Postgres(raw) => {
-                diesel::PgConnection::establish(raw).map_err(|e| connect_error(e.to_string()))?;
-                raw.clone()
+                let bounded = with_network_timeouts(raw, timeout);
+                diesel::PgConnection::establish(&bounded)
+                    .map_err(|e| connect_error(e.to_string()))?;
+                bounded
             }
             DatabaseUrl::Sqlite(path) => {
                 let path = path.to_string_lossy().into_owned();
@@ -314,7 +362,7 @@ impl Store {
         let manager = ConnectionManager::<AnyConnection>::new(connection_string);
         let pool = Pool::builder()
             .max_size(pool_size.max(1))
-            .connection_timeout(Duration::from_secs(10))
+            .connection_timeout(timeout)
             .connection_customizer(Box::new(SqlitePragmas))
             .build(manager)
             .map_err(|e| connect_error(e.to_string()))?;
@@ -402,6 +450,20 @@ mod tests {
             .get_result(inner)
             .unwrap();
         assert_eq!(keys.foreign_keys, 1);
+    }
+
+    #[test]
+    fn postgres_urls_get_network_timeouts_unless_they_set_their_own() {
+        let bounded = with_network_timeouts(
+            "postgres://roster@db:5432/roster?sslmode=require",
+            Duration::from_secs(1),
+        );
+        assert_eq!(
+            bounded,
+            "postgres://roster@db:5432/roster?sslmode=require&connect_timeout=2&tcp_user_timeout=30000"
+        );
+        let own = "postgres://roster@db/roster?connect_timeout=9&tcp_user_timeout=1";
+        assert_eq!(with_network_timeouts(own, Duration::from_secs(5)), own);
     }
 
     #[test]

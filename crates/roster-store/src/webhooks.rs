@@ -8,10 +8,10 @@ use roster_core::{EventType, OrganizationId, Timestamp};
 
 use crate::organizations::corrupt;
 use crate::schema::webhook_endpoints;
-use crate::{AnyConnection, QueryResult};
+use crate::{AnyConnection, QueryResult, secrets};
 
-/// A signing secret as stored. Deliveries are signed with it, so it is kept readable; `Debug`
-/// never shows it.
+/// A signing secret. Deliveries are signed with it, so it is stored sealed with the process's
+/// secret key (see [`crate::secrets`]) rather than as a digest; `Debug` never shows it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct EndpointSecret(String);
 
@@ -144,8 +144,11 @@ impl TryFrom<EndpointRow> for WebhookEndpoint {
                 .transpose()
                 .map_err(corrupt)?,
             enabled: row.enabled,
-            secret: EndpointSecret(row.secret),
-            previous_secret: row.previous_secret.map(EndpointSecret),
+            secret: EndpointSecret(reveal(&row.id, &row.secret)?),
+            previous_secret: row
+                .previous_secret
+                .map(|stored| reveal(&row.id, &stored).map(EndpointSecret))
+                .transpose()?,
             previous_secret_expires_at: row.previous_secret_expires_at.map(Timestamp::from_millis),
             failing_since: row.failing_since.map(Timestamp::from_millis),
             disabled_reason: row.disabled_reason,
@@ -155,16 +158,92 @@ impl TryFrom<EndpointRow> for WebhookEndpoint {
     }
 }
 
+/// A stored secret as it signs: opened with the process's key, or as stored if it predates
+/// encryption (those are sealed at the next start, see [`seal_plaintext_secrets`]).
+fn reveal(endpoint: &str, stored: &str) -> QueryResult<String> {
+    if !secrets::is_sealed(stored) {
+        return Ok(stored.to_owned());
+    }
+    secrets::key()
+        .and_then(|key| key.open(endpoint, stored))
+        .map_err(corrupt)
+}
+
+/// A secret as it is stored: sealed with the process's key, bound to its endpoint.
+fn conceal(endpoint: &str, secret: &EndpointSecret) -> QueryResult<String> {
+    secrets::key()
+        .and_then(|key| key.seal(endpoint, &secret.0))
+        .map_err(corrupt)
+}
+
+/// Seals every secret stored before encryption (or while no key was set); returns how many
+/// endpoints were changed. Run at start, after migrations.
+pub fn seal_plaintext_secrets(conn: &mut AnyConnection) -> QueryResult<usize> {
+    conn.write_transaction(|conn| {
+        let rows: Vec<(String, String, Option<String>)> = webhook_endpoints::table
+            .select((
+                webhook_endpoints::id,
+                webhook_endpoints::secret,
+                webhook_endpoints::previous_secret,
+            ))
+            .load(conn)?;
+        let mut sealed = 0;
+        for (id, secret, previous) in rows {
+            let plain_previous = previous
+                .as_deref()
+                .filter(|value| !secrets::is_sealed(value));
+            if secrets::is_sealed(&secret) && plain_previous.is_none() {
+                continue;
+            }
+            let secret = if secrets::is_sealed(&secret) {
+                secret
+            } else {
+                conceal(&id, &EndpointSecret(secret))?
+            };
+            let previous = match previous {
+                Some(value) if !secrets::is_sealed(&value) => {
+                    Some(conceal(&id, &EndpointSecret(value))?)
+                }
+                other => other,
+            };
+            diesel::update(webhook_endpoints::table.find(&id))
+                .set((
+                    webhook_endpoints::secret.eq(secret),
+                    webhook_endpoints::previous_secret.eq(previous),
+                ))
+                .execute(conn)?;
+            sealed += 1;
+        }
+        Ok(sealed)
+    })
+}
+
+/// Checks that the process's key opens the stored secrets (one is enough: one key seals
+/// them all), so that a wrong key stops the process at start rather than every delivery.
+pub fn check_key(conn: &mut AnyConnection) -> Result<(), secrets::SecretError> {
+    let sample: Option<(String, String)> = webhook_endpoints::table
+        .filter(webhook_endpoints::secret.like("enc:v1:%"))
+        .select((webhook_endpoints::id, webhook_endpoints::secret))
+        .first(conn)
+        .optional()
+        .map_err(|_| secrets::SecretError::WrongKey)?;
+    match sample {
+        Some((id, stored)) => secrets::key()?.open(&id, &stored).map(drop),
+        None => Ok(()),
+    }
+}
+
 /// Creates an endpoint, enabled.
 pub fn create(conn: &mut AnyConnection, new: NewEndpoint) -> QueryResult<WebhookEndpoint> {
     let now = Timestamp::now();
+    let id = WebhookEndpointId::generate().to_string();
     let row = EndpointRow {
-        id: WebhookEndpointId::generate().to_string(),
+        secret: conceal(&id, &new.secret)?,
+        id,
         url: new.url,
         event_types: encode_event_types(&new.event_types),
         organization_id: new.organization_id.map(|id| id.to_string()),
         enabled: true,
-        secret: new.secret.0,
         previous_secret: None,
         previous_secret_expires_at: None,
         failing_since: None,
@@ -309,10 +388,12 @@ pub fn rotate_secret(
         let Some(current) = find(conn, id)? else {
             return Ok(None);
         };
-        let previous = previous_expires_at.map(|_| current.secret.0.clone());
+        let previous = previous_expires_at
+            .map(|_| conceal(id.as_str(), &current.secret))
+            .transpose()?;
         diesel::update(webhook_endpoints::table.find(id.as_str()))
             .set((
-                webhook_endpoints::secret.eq(new_secret.0.as_str()),
+                webhook_endpoints::secret.eq(conceal(id.as_str(), &new_secret)?),
                 webhook_endpoints::previous_secret.eq(previous),
                 webhook_endpoints::previous_secret_expires_at
                     .eq(previous_expires_at.map(Timestamp::as_millis)),

@@ -390,6 +390,7 @@ async fn roster_serve_runs_and_shuts_down_gracefully() {
         .arg("serve")
         .env("ROSTER_DATABASE_URL", &database.url)
         .env("ROSTER_LISTEN", &listen)
+        .env("ROSTER_SECRET_KEY", crate::support::TEST_SECRET_KEY)
         .env_remove("ROSTER_PUBLIC_URL")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

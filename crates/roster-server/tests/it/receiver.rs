@@ -47,6 +47,7 @@ pub struct Answer {
     pub status: u16,
     pub body: String,
     pub retry_after: Option<String>,
+    pub location: Option<String>,
     pub delay: Duration,
 }
 
@@ -56,6 +57,7 @@ impl Answer {
             status,
             body: String::new(),
             retry_after: None,
+            location: None,
             delay: Duration::ZERO,
         }
     }
@@ -107,11 +109,20 @@ async fn record(request: HttpRequest, body: web::Bytes, state: web::Data<State>)
     if let Some(retry_after) = &answer.retry_after {
         response.insert_header(("retry-after", retry_after.as_str()));
     }
+    if let Some(location) = &answer.location {
+        response.insert_header(("location", location.as_str()));
+    }
     response.body(answer.body)
 }
 
 impl Receiver {
     pub async fn start() -> Self {
+        Self::start_at("127.0.0.1:0").await
+    }
+
+    /// A receiver on a given address (one a test reserved, say, to play a receiver that was
+    /// down and comes back).
+    pub async fn start_at(address: &str) -> Self {
         let state = Arc::new(State::default());
         let data = web::Data::from(state.clone());
         let server = HttpServer::new(move || {
@@ -121,7 +132,7 @@ impl Receiver {
         })
         .workers(1)
         .disable_signals()
-        .bind(("127.0.0.1", 0))
+        .bind(address)
         .unwrap();
         let address = server.addrs()[0];
         let server = server.run();

@@ -12,6 +12,10 @@ use roster_store::{DatabaseUrl, Store};
 use serde_json::Value;
 use tokio::sync::Notify;
 
+/// The secret key every server and `roster` process of the tests uses (one process installs one
+/// key, and the in-process servers share the test process).
+pub const TEST_SECRET_KEY: &str = "dGVzdC1vbmx5LXNlY3JldC1rZXktMzItYnl0ZXMhISE=";
+
 /// The variable naming a PostgreSQL server to create per-test databases on; unset means SQLite.
 const TEST_DATABASE_URL: &str = "ROSTER_TEST_DATABASE_URL";
 
@@ -104,6 +108,7 @@ impl TestServer {
         let mut config = Config {
             database_url: DatabaseUrl::parse(&database.url).unwrap(),
             database_pool_size: 4,
+            database_timeout: roster_store::DEFAULT_TIMEOUT,
             listen: address,
             public_url: format!("http://{address}"),
             log_format: LogFormat::Text,
@@ -111,13 +116,20 @@ impl TestServer {
             api_rate_limit: 100,
             scim_rate_limit: 100,
             http: HttpLimits::default(),
+            secret_key: Some(roster_store::secrets::SecretKey::parse(TEST_SECRET_KEY).unwrap()),
             metrics_token: None,
             directory_silent_after: Some(std::time::Duration::from_secs(7 * 86400)),
             bulk_max_records: roster_bulk::DEFAULT_MAX_RECORDS,
         };
         adjust(&mut config);
-        let store = Store::open(&config.database_url, config.database_pool_size).unwrap();
+        let store = Store::open_with_timeout(
+            &config.database_url,
+            config.database_pool_size,
+            config.database_timeout,
+        )
+        .unwrap();
         store.migrate().unwrap();
+        roster_server::secret_key::prepare(&config, &store).unwrap();
         let events_written = Arc::new(Notify::new());
         let server =
             roster_server::http::serve(listener, &config, store.clone(), events_written.clone(), 1)
@@ -182,6 +194,7 @@ pub async fn run_cli(database_url: &str, public_url: &str, args: &[&str]) -> Cli
         .args(args)
         .env("ROSTER_DATABASE_URL", database_url)
         .env("ROSTER_PUBLIC_URL", public_url)
+        .env("ROSTER_SECRET_KEY", TEST_SECRET_KEY)
         .env("RUST_LOG", "warn");
     let output = actix_web::rt::task::spawn_blocking(move || command.output())
         .await

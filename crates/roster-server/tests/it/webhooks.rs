@@ -806,6 +806,7 @@ fn spawn_roster(command: &str, database_url: &str, listen: &str) -> Child {
     Command::new(env!("CARGO_BIN_EXE_roster"))
         .arg(command)
         .env("ROSTER_DATABASE_URL", database_url)
+        .env("ROSTER_SECRET_KEY", crate::support::TEST_SECRET_KEY)
         .env("ROSTER_LISTEN", listen)
         .env("ROSTER_PUBLIC_URL", format!("http://{listen}"))
         .env("ROSTER_DATABASE_POOL_SIZE", "4")
@@ -942,6 +943,42 @@ async fn killed_with_sigkill_mid_stream_nothing_acknowledged_is_lost_or_undelive
             created_per_user.get(id),
             Some(&1),
             "acknowledged {id} has exactly one event"
+        );
+    }
+    // Every stored change (acknowledged or not: the kill may have come between the commit and
+    // the answer) has exactly one event, and no event describes a change that was not stored.
+    let stored_users: HashSet<String> = {
+        use diesel::prelude::*;
+        use roster_store::schema::directory_users;
+        let mut conn = store.connection().unwrap();
+        directory_users::table
+            .filter(directory_users::directory_id.eq(&tenant.directory_id))
+            .select(directory_users::id)
+            .load(&mut *conn)
+            .unwrap()
+            .into_iter()
+            .collect()
+    };
+    assert_eq!(
+        created_per_user.keys().cloned().collect::<HashSet<_>>(),
+        stored_users
+    );
+    assert!(created_per_user.values().all(|count| *count == 1));
+    if !database.is_postgres() {
+        #[derive(diesel::QueryableByName)]
+        struct Check {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            integrity_check: String,
+        }
+        let mut conn = store.connection().unwrap();
+        let check: Check = diesel::RunQueryDsl::get_result(
+            diesel::sql_query("PRAGMA integrity_check"),
+            &mut *conn,
+        )
+        .unwrap();
+        assert_eq!(
+            check.integrity_check, "ok",
+            "the killed process left a sound file"
         );
     }
     let stored_ids: HashSet<String> = stored.iter().map(|event| event.id.to_string()).collect();
