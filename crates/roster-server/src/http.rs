@@ -9,6 +9,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use roster_api::{ApiContext, ApiLimits};
 use roster_core::{DirectoryId, RateLimit};
+use roster_dashboard::{DashboardContext, DashboardSettings};
 use roster_scim::{InFlight, RequestLog, ScimContext};
 use roster_store::Store;
 use serde_json::json;
@@ -74,6 +75,17 @@ pub fn serve(
         token: config.metrics_token.clone(),
         store: store.clone(),
     });
+    let mailer = roster_mail::Mailer::start(&config.mail).map_err(std::io::Error::other)?;
+    let dashboard = web::Data::new(
+        DashboardContext::new(DashboardSettings {
+            store: store.clone(),
+            public_url: config.public_url.clone(),
+            mailer,
+            clock: roster_events::Clock::system(),
+            events_written: scim.events_written.clone(),
+        })
+        .map_err(|error| std::io::Error::other(error.to_string()))?,
+    );
     let store = web::Data::new(store);
     let limits = web::Data::new(Limits::new(
         config.http.max_in_flight,
@@ -83,6 +95,7 @@ pub fn serve(
         App::new()
             .app_data(scim.clone())
             .app_data(api.clone())
+            .app_data(dashboard.clone())
             .app_data(store.clone())
             .app_data(limits.clone())
             .app_data(scrape.clone())
@@ -95,6 +108,7 @@ pub fn serve(
             .route("/metrics", web::get().to(metrics::scrape))
             .configure(roster_scim::configure)
             .configure(roster_api::configure)
+            .configure(roster_dashboard::configure)
     })
     .workers(workers)
     .max_connections(config.http.max_connections.div_ceil(workers.max(1)))

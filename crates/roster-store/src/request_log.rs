@@ -88,3 +88,28 @@ pub fn prune_before(conn: &mut AnyConnection, before: Timestamp) -> QueryResult<
     diesel::delete(scim_requests::table.filter(scim_requests::created_at.lt(before.as_millis())))
         .execute(conn)
 }
+
+/// A page of a directory's log, newest first unless asked otherwise, optionally only the
+/// requests answered with `status`.
+pub fn list_page(
+    conn: &mut AnyConnection,
+    directory: &DirectoryId,
+    status: Option<i64>,
+    request: &crate::page::PageRequest,
+) -> QueryResult<crate::page::Page<LoggedRequest>> {
+    let mut query = scim_requests::table
+        .filter(scim_requests::directory_id.eq(directory.as_str().to_owned()))
+        .select(LoggedRequest::as_select())
+        .into_boxed();
+    if let Some(status) = status {
+        query = query.filter(scim_requests::status.eq(status));
+    }
+    Ok(crate::page::read_page!(
+        conn,
+        query,
+        scim_requests::id,
+        request,
+        LoggedRequest,
+        |row: &LoggedRequest| row.id.clone()
+    ))
+}
