@@ -33,6 +33,23 @@ struct AuditQuery {
     cursor: Cursor,
 }
 
+/// `key: value · key: value`, strings without their quotes.
+fn readable(details: &Value) -> String {
+    let Some(fields) = details.as_object() else {
+        return details.to_string();
+    };
+    fields
+        .iter()
+        .filter(|(_, value)| !value.is_null())
+        .map(|(key, value)| match value {
+            Value::String(text) => format!("{key}: {text}"),
+            Value::Array(items) if items.is_empty() => format!("{key}: all"),
+            other => format!("{key}: {other}"),
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
 async fn list(
     context: web::Data<DashboardContext>,
     request: HttpRequest,
@@ -66,11 +83,7 @@ async fn list(
                 "action": entry.action,
                 "target": entry.target,
                 "organization_id": entry.organization_id,
-                "details": if entry.details.as_object().is_some_and(|details| details.is_empty()) {
-                    String::new()
-                } else {
-                    entry.details.to_string()
-                },
+                "details": readable(&entry.details),
                 "at": when(entry.created_at),
             })
         })
