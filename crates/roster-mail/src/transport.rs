@@ -20,20 +20,17 @@ pub enum Delivery {
 
 pub(crate) enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
-    Folder(AsyncFileTransport<Tokio1Executor>),
+    Folder(AsyncFileTransport<Tokio1Executor>, std::path::PathBuf),
 }
 
 impl Transport {
     pub(crate) fn build(config: &MailConfig) -> Result<(Self, Delivery), MailError> {
         let Some(raw) = config.smtp_url.as_deref() else {
-            std::fs::create_dir_all(&config.folder).map_err(|error| {
-                MailError::Config(format!(
-                    "ROSTER_MAIL_DIR: cannot create `{}`: {error}",
-                    config.folder.display()
-                ))
-            })?;
             return Ok((
-                Transport::Folder(AsyncFileTransport::new(&config.folder)),
+                Transport::Folder(
+                    AsyncFileTransport::new(&config.folder),
+                    config.folder.clone(),
+                ),
                 Delivery::Folder(config.folder.clone()),
             ));
         };
@@ -78,11 +75,16 @@ impl Transport {
                 .await
                 .map(drop)
                 .map_err(|e| e.to_string()),
-            Transport::Folder(folder) => folder
-                .send(message)
-                .await
-                .map(drop)
-                .map_err(|e| e.to_string()),
+            // Created with the first message, so that a server that never sends mail leaves no
+            // empty folder behind.
+            Transport::Folder(folder, path) => match tokio::fs::create_dir_all(path).await {
+                Ok(()) => folder
+                    .send(message)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+                Err(error) => Err(format!("cannot create `{}`: {error}", path.display())),
+            },
         };
         sent.map_err(MailError::Send)
     }
