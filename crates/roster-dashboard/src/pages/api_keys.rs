@@ -6,6 +6,7 @@ use roster_store::{api_keys, organizations};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::choices::{organization_choices, organization_names};
 use super::{page, when, when_or_never};
 use crate::audit::{self, Action};
 use crate::forms::AdminForm;
@@ -23,13 +24,21 @@ async fn values(
     secret: Option<(String, String)>,
     error: Option<String>,
 ) -> Result<Value, DashboardError> {
-    let (keys, all) = context
-        .run(|conn| Ok((api_keys::list(conn)?, organizations::list(conn)?)))
+    let (keys, names, choices) = context
+        .run(|conn| {
+            let keys = api_keys::list(conn)?;
+            let names = organization_names(
+                conn,
+                keys.iter().filter_map(|key| key.organization_id.as_ref()),
+            )?;
+            Ok((keys, names, organization_choices(conn)?))
+        })
         .await?;
     let name_of = |id: &OrganizationId| {
-        all.iter()
-            .find(|organization| &organization.id == id)
-            .map_or_else(|| id.to_string(), |organization| organization.name.clone())
+        names
+            .get(id.as_str())
+            .cloned()
+            .unwrap_or_else(|| id.to_string())
     };
     let rows: Vec<Value> = keys
         .iter()
@@ -48,7 +57,7 @@ async fn values(
         .collect();
     Ok(json!({
         "keys": rows,
-        "organizations": all.iter().map(|organization| json!({"id": organization.id, "name": organization.name})).collect::<Vec<_>>(),
+        "organizations": choices,
         "created": secret.map(|(name, secret)| json!({"name": name, "secret": secret})),
         "error": error,
     }))

@@ -3,10 +3,10 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use roster_core::{EventId, EventType};
 use roster_store::events::{self, EventListFilter};
-use roster_store::organizations;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::choices::{organization_choices, organization_names};
 use super::{page, when};
 use crate::paging::{Cursor, cursor_links};
 use crate::session::AdminSession;
@@ -40,25 +40,20 @@ async fn list(
         .filter(|organization| !organization.is_empty());
     let page_request = query.cursor.request();
     let wanted = organization.clone();
-    let (found, all_organizations) = context
+    let (found, names, choices) = context
         .run(move |conn| {
             let filter = EventListFilter {
                 organization: wanted.as_deref(),
                 types: event_type.into_iter().collect(),
                 ..EventListFilter::default()
             };
-            Ok((
-                events::list_page(conn, &filter, &page_request)?,
-                organizations::list(conn)?,
-            ))
+            let found = events::list_page(conn, &filter, &page_request)?;
+            let names =
+                organization_names(conn, found.items.iter().map(|event| &event.organization_id))?;
+            Ok((found, names, organization_choices(conn)?))
         })
         .await?;
-    let name_of = |id: &str| {
-        all_organizations
-            .iter()
-            .find(|organization| organization.id.as_str() == id)
-            .map_or_else(|| id.to_owned(), |organization| organization.name.clone())
-    };
+    let name_of = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_owned());
     let rows: Vec<Value> = found
         .items
         .iter()
@@ -90,10 +85,7 @@ async fn list(
             "events": rows,
             "types": EventType::ALL.map(EventType::as_str),
             "type": type_text,
-            "organizations": all_organizations
-                .iter()
-                .map(|organization| json!({"id": organization.id, "name": organization.name}))
-                .collect::<Vec<_>>(),
+            "organizations": choices,
             "organization": organization_text,
             "pages": links,
         }),

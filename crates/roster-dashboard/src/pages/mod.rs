@@ -4,6 +4,7 @@
 mod admins;
 mod api_keys;
 mod audit_page;
+mod choices;
 pub(crate) mod directories;
 mod events;
 mod first_run;

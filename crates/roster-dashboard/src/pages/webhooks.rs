@@ -1,16 +1,19 @@
 //! Webhook endpoints: list, create (secret shown once), enable/disable, rotate the secret,
 //! delete; an endpoint's deliveries with their attempts, and redelivery.
 
+use std::collections::BTreeMap;
+
 use actix_web::{HttpRequest, HttpResponse, web};
 use roster_core::EventType;
 use roster_core::id::{WebhookDeliveryId, WebhookEndpointId};
 use roster_events::admin::{self, AdminError};
+use roster_store::AnyConnection;
 use roster_store::deliveries::{self, DeliveryFilter, DeliveryStatus, EndpointScope};
 use roster_store::webhooks::{self, WebhookEndpoint};
-use roster_store::{AnyConnection, organizations};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::choices::{organization_choices, organization_names};
 use super::{page, when, when_or_never};
 use crate::audit::{self, Action};
 use crate::forms::AdminForm;
@@ -54,19 +57,28 @@ fn endpoint_json(endpoint: &WebhookEndpoint, organization_name: Option<String>) 
     })
 }
 
-fn organization_names(conn: &mut AnyConnection) -> Result<Vec<(String, String)>, DashboardError> {
-    Ok(organizations::list(conn)?
-        .into_iter()
-        .map(|organization| (organization.id.to_string(), organization.name))
-        .collect())
+/// The names of the organizations the endpoints are limited to.
+fn names_of(
+    conn: &mut AnyConnection,
+    endpoints: &[&WebhookEndpoint],
+) -> Result<BTreeMap<String, String>, DashboardError> {
+    organization_names(
+        conn,
+        endpoints
+            .iter()
+            .filter_map(|endpoint| endpoint.organization_id.as_ref()),
+    )
 }
 
-fn name_in(names: &[(String, String)], id: Option<&roster_core::OrganizationId>) -> Option<String> {
+fn name_in(
+    names: &BTreeMap<String, String>,
+    id: Option<&roster_core::OrganizationId>,
+) -> Option<String> {
     id.map(|id| {
         names
-            .iter()
-            .find(|(known, _)| known == id.as_str())
-            .map_or_else(|| id.to_string(), |(_, name)| name.clone())
+            .get(id.as_str())
+            .cloned()
+            .unwrap_or_else(|| id.to_string())
     })
 }
 
@@ -85,11 +97,9 @@ async fn list(
                     ..DeliveryFilter::default()
                 },
             )?;
-            Ok((
-                webhooks::list(conn)?,
-                organization_names(conn)?,
-                !failed.is_empty(),
-            ))
+            let endpoints = webhooks::list(conn)?;
+            let names = names_of(conn, &endpoints.iter().collect::<Vec<_>>())?;
+            Ok((endpoints, names, !failed.is_empty()))
         })
         .await?;
     let rows: Vec<Value> = endpoints
@@ -106,10 +116,10 @@ async fn list(
     )
 }
 
-fn form_values(names: &[(String, String)], error: Option<String>, url: &str) -> Value {
+fn form_values(choices: Value, error: Option<String>, url: &str) -> Value {
     json!({
         "types": EventType::ALL.map(EventType::as_str),
-        "organizations": names.iter().map(|(id, name)| json!({"id": id, "name": name})).collect::<Vec<_>>(),
+        "organizations": choices,
         "error": error,
         "url": url,
     })
@@ -120,14 +130,14 @@ async fn new(
     request: HttpRequest,
     session: AdminSession,
 ) -> Result<HttpResponse, DashboardError> {
-    let names = context.run(organization_names).await?;
+    let choices = context.run(organization_choices).await?;
     page(
         &context,
         &request,
         &session,
         "webhooks/form.html",
         "webhooks",
-        form_values(&names, None, ""),
+        form_values(choices, None, ""),
     )
 }
 
@@ -199,14 +209,14 @@ async fn create(
             }),
         ),
         Err(error) => {
-            let names = context.run(organization_names).await?;
+            let choices = context.run(organization_choices).await?;
             page(
                 &context,
                 &request,
                 &form.session,
                 "webhooks/form.html",
                 "webhooks",
-                form_values(&names, Some(error), &endpoint_url),
+                form_values(choices, Some(error), &endpoint_url),
             )
         }
     }
@@ -245,7 +255,8 @@ async fn show(
                 },
                 &page_request,
             )?;
-            Ok((endpoint, organization_names(conn)?, found))
+            let names = names_of(conn, &[&endpoint])?;
+            Ok((endpoint, names, found))
         })
         .await?;
     let status_text = status.map(DeliveryStatus::as_str).unwrap_or_default();
@@ -489,10 +500,9 @@ async fn rotate_secret(
                 },
                 now,
             )?;
-            Ok((
-                webhooks::find(conn, &id)?.ok_or(DashboardError::NotFound)?,
-                organization_names(conn)?,
-            ))
+            let endpoint = webhooks::find(conn, &id)?.ok_or(DashboardError::NotFound)?;
+            let names = names_of(conn, &[&endpoint])?;
+            Ok((endpoint, names))
         })
         .await?;
     let organization = name_in(&names, rotated.organization_id.as_ref());

@@ -456,3 +456,45 @@ async fn organizations_are_searched_edited_and_deleted_with_confirmation() {
     );
     server.stop().await;
 }
+
+#[actix_web::test]
+async fn lists_are_paged_on_the_server() {
+    let server = TestServer::start().await;
+    let admin = first_admin(&server.base_url).await;
+    let tenant = server.tenant("okta", "acme.com").await;
+    let scim = Scim::new(&tenant);
+    let creations = (0..120).map(|index| {
+        let scim = &scim;
+        async move {
+            let user = json!({"schemas": [USER_SCHEMA], "userName": format!("user{index:03}@acme.com"),
+                "active": true});
+            scim.post("/Users", &user).await.status
+        }
+    });
+    for status in futures_util::future::join_all(creations).await {
+        assert_eq!(status, 201);
+    }
+    let users = format!("/dashboard/directories/{}/users", tenant.directory_id);
+    let first = admin.get(&users).await;
+    assert!(first.body.contains("1–50 of 120"), "{}", first.body);
+    assert_eq!(first.body.matches("<tr>").count(), 1 + 50);
+    let last = admin.get(&format!("{users}?page=3")).await;
+    assert!(last.body.contains("101–120 of 120"));
+    assert_eq!(last.body.matches("<tr>").count(), 1 + 20);
+    let searched = admin.get(&format!("{users}?q=user11")).await;
+    assert!(searched.body.contains("1–10 of 10"), "user110 to user119");
+
+    // Events and the request log go by cursor: the next page starts where this one ended.
+    let events = admin.get("/dashboard/events").await;
+    assert_eq!(events.body.matches("<tr>").count(), 1 + 50);
+    let older = events.body.split("events?after=").nth(1).unwrap();
+    let cursor = older.split('"').next().unwrap();
+    let next = admin
+        .get(&format!("/dashboard/events?after={cursor}"))
+        .await;
+    assert_eq!(next.body.matches("<tr>").count(), 1 + 50);
+    let requests = format!("/dashboard/directories/{}/requests", tenant.directory_id);
+    let logged = admin.get(&requests).await;
+    assert!(logged.body.contains("Older →</a>"));
+    server.stop().await;
+}
