@@ -18,6 +18,7 @@ const INVITATION_HOURS: i64 = 7 * 24;
 pub(super) fn configure(config: &mut web::ServiceConfig) {
     config
         .service(web::resource("/admins").get(list).post(invite))
+        .service(web::resource("/admins/{id}/remove").post(remove))
         .service(
             web::resource("/invitations/{token}")
                 .get(invitation)
@@ -37,7 +38,7 @@ async fn list(
     let admins: Vec<_> = all
         .iter()
         .map(|admin| {
-            json!({"email": admin.email, "created_at": when(admin.created_at),
+            json!({"id": admin.id, "email": admin.email, "created_at": when(admin.created_at),
                    "last_login_at": when_or_never(admin.last_login_at)})
         })
         .collect();
@@ -123,6 +124,49 @@ async fn invite(
         }
     };
     Ok(redirect_with("/dashboard/admins", &message))
+}
+
+#[derive(Deserialize)]
+struct Nothing {}
+
+/// Removes another administrator; their sessions end with them. Nobody removes themselves, so
+/// there is always someone left to sign in.
+async fn remove(
+    context: web::Data<DashboardContext>,
+    id: web::Path<String>,
+    form: AdminForm<Nothing>,
+) -> Result<HttpResponse, DashboardError> {
+    let id = roster_core::AdminId::parse(&id).map_err(|_| DashboardError::NotFound)?;
+    if id == form.session.admin.id {
+        return Ok(redirect_with(
+            "/dashboard/admins",
+            "You cannot remove yourself: ask another administrator.",
+        ));
+    }
+    let actor = form.session.admin.email.clone();
+    let now = context.now();
+    let removed = context
+        .run(move |conn| {
+            let admin = admins::find(conn, &id)?.ok_or(DashboardError::NotFound)?;
+            admins::delete(conn, &id)?;
+            audit::record(
+                conn,
+                Action {
+                    actor: &actor,
+                    action: "admin.removed",
+                    target: Some(id.as_str()),
+                    organization: None,
+                    details: json!({"email": admin.email}),
+                },
+                now,
+            )?;
+            Ok(admin.email)
+        })
+        .await?;
+    Ok(redirect_with(
+        "/dashboard/admins",
+        &format!("{removed} can no longer sign in."),
+    ))
 }
 
 async fn invitation(
