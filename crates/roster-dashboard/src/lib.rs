@@ -16,6 +16,7 @@ mod providers;
 mod rate_limit;
 mod security;
 mod session;
+pub mod summary;
 mod templates;
 
 use std::sync::Arc;

@@ -14,13 +14,17 @@ pub enum Template {
     SetupLink,
     /// A webhook endpoint was disabled (`url`, `endpoint_id`, `reason`, `dashboard_url`).
     EndpointDisabled,
+    /// Directories whose identity provider met errors today (`directories`: `name`,
+    /// `organization`, `problem`, `url`).
+    FailingDirectories,
 }
 
 impl Template {
-    const ALL: [Template; 3] = [
+    const ALL: [Template; 4] = [
         Template::AdminInvitation,
         Template::SetupLink,
         Template::EndpointDisabled,
+        Template::FailingDirectories,
     ];
 
     fn name(self) -> &'static str {
@@ -28,6 +32,7 @@ impl Template {
             Template::AdminInvitation => "admin_invitation",
             Template::SetupLink => "setup_link",
             Template::EndpointDisabled => "endpoint_disabled",
+            Template::FailingDirectories => "failing_directories",
         }
     }
 
@@ -44,6 +49,7 @@ impl Template {
             Template::AdminInvitation => pair!("admin_invitation"),
             Template::SetupLink => pair!("setup_link"),
             Template::EndpointDisabled => pair!("endpoint_disabled"),
+            Template::FailingDirectories => pair!("failing_directories"),
         }
     }
 }
@@ -125,6 +131,8 @@ mod tests {
             "endpoint_id": "we_1",
             "reason": "every delivery attempt failed for 3 days",
             "dashboard_url": "https://roster.example.com/dashboard/webhooks/we_1",
+            "directories": [{"name": "Acme Okta", "organization": "Acme", "problem": "12 requests refused with 401",
+                             "url": "https://roster.example.com/dashboard/directories/directory_1/requests"}],
         });
         for template in Template::ALL {
             let rendered = templates.render(template, &context).unwrap();

@@ -76,6 +76,11 @@ pub fn serve(
         store: store.clone(),
     });
     let mailer = roster_mail::Mailer::start(&config.mail).map_err(std::io::Error::other)?;
+    actix_web::rt::spawn(roster_dashboard::summary::run(
+        store.clone(),
+        mailer.clone(),
+        config.public_url.clone(),
+    ));
     let dashboard = web::Data::new(
         DashboardContext::new(DashboardSettings {
             store: store.clone(),

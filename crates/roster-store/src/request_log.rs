@@ -113,3 +113,18 @@ pub fn list_page(
         |row: &LoggedRequest| row.id.clone()
     ))
 }
+
+/// How many requests each directory answered with one of `statuses` since `since`, for the
+/// directories that had any.
+pub fn count_since(
+    conn: &mut AnyConnection,
+    statuses: &[i64],
+    since: Timestamp,
+) -> QueryResult<Vec<(String, i64)>> {
+    scim_requests::table
+        .filter(scim_requests::status.eq_any(statuses))
+        .filter(scim_requests::created_at.ge(since.as_millis()))
+        .group_by(scim_requests::directory_id)
+        .select((scim_requests::directory_id, diesel::dsl::count_star()))
+        .load(conn)
+}

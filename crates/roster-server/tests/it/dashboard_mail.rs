@@ -169,3 +169,60 @@ async fn administrators_are_emailed_when_an_endpoint_is_disabled() {
     dispatcher.shutdown().await;
     server.stop().await;
 }
+
+#[actix_web::test]
+async fn the_daily_summary_lists_directories_whose_provider_was_refused() {
+    let smtp = SmtpServer::start().await;
+    let server = server_with_smtp(&smtp).await;
+    first_admin(&server.base_url).await;
+    let tenant = server.tenant("okta", "acme.com").await;
+    let healthy = server.tenant("okta", "globex.com").await;
+    let mailer = roster_mail::Mailer::start(&roster_mail::MailConfig {
+        smtp_url: Some(smtp.url.clone()),
+        from: "Roster <roster@test.example>".to_owned(),
+        folder: server.database.mail_folder(),
+    })
+    .unwrap();
+    let send = |at: roster_core::Timestamp| {
+        roster_dashboard::summary::send(&server.store, &mailer, &server.base_url, at)
+    };
+    let now = roster_core::Timestamp::now();
+    assert_eq!(send(now).await.unwrap(), 0, "nothing failed: nothing sent");
+
+    let stale = Scim {
+        token: "roster_scim_an_old_token".to_owned(),
+        ..Scim::new(&tenant)
+    };
+    assert_eq!(stale.get("/Users").await.status, 401);
+    assert_eq!(Scim::new(&healthy).get("/Users").await.status, 200);
+    let logged = || {
+        let mut conn = server.store.connection().unwrap();
+        roster_store::request_log::count_since(&mut conn, &[401], now).unwrap()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while logged().is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the 401 was never logged"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+    let later = roster_core::Timestamp::from_millis(now.as_millis() + 1000);
+    assert_eq!(send(later).await.unwrap(), 1);
+    let mail = smtp.wait_for(crate::browser::EMAIL).await;
+    assert!(mail.text.contains("Subject: 1 directory is failing"));
+    assert!(mail.text.contains(&tenant.directory_id));
+    assert!(!mail.text.contains(&healthy.directory_id));
+    assert_eq!(
+        send(later).await.unwrap(),
+        0,
+        "once a day, across instances"
+    );
+    let next_day = roster_core::Timestamp::from_millis(later.as_millis() + 21 * 3_600_000);
+    assert_eq!(
+        send(next_day).await.unwrap(),
+        1,
+        "still failing within the last 24 hours"
+    );
+    server.stop().await;
+}
