@@ -9,6 +9,7 @@ pub(crate) mod directories;
 mod events;
 mod first_run;
 mod login;
+mod organization_form;
 mod organizations;
 mod setup_links;
 mod users;
