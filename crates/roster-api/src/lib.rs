@@ -14,6 +14,7 @@ mod limits;
 mod list;
 mod openapi;
 mod organizations;
+mod portal;
 mod schemas;
 mod users;
 mod webhooks;
@@ -51,5 +52,6 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .configure(groups::configure)
         .configure(events::configure)
         .configure(webhooks::configure)
-        .configure(deliveries::configure);
+        .configure(deliveries::configure)
+        .configure(portal::configure);
 }

@@ -9,7 +9,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder, header::HeaderBuilder};
 use utoipa::{Modify, OpenApi, PartialSchema};
 
-use crate::{deliveries, directories, events, groups, organizations, users, webhooks};
+use crate::{deliveries, directories, events, groups, organizations, portal, users, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -47,6 +47,7 @@ use crate::{deliveries, directories, events, groups, organizations, users, webho
         deliveries::redeliver,
         deliveries::redeliver_event,
         deliveries::redeliver_failed,
+        portal::generate_link,
     ),
     modifiers(&ApiKeyAuth, &CommonResponses),
     tags(
@@ -56,6 +57,7 @@ use crate::{deliveries, directories, events, groups, organizations, users, webho
         (name = "directory groups", description = "Groups provisioned into directories."),
         (name = "events", description = "The `dsync.*` events webhooks deliver, for polling."),
         (name = "webhooks", description = "Endpoints that receive events, and their deliveries."),
+        (name = "portal", description = "Single-use links to the IT admins' setup portal."),
     )
 )]
 struct ApiDocument;

@@ -131,6 +131,23 @@ prefixed_id!(
     DeprovisioningHoldId, "hold", "deprovisioning hold"
 );
 
+prefixed_id!(
+    /// A vendor administrator who signs in to the dashboard.
+    AdminId, "admin", "admin"
+);
+prefixed_id!(
+    /// An invitation for another administrator, sent by email.
+    InvitationId, "invitation", "invitation"
+);
+prefixed_id!(
+    /// One entry of the dashboard's audit log.
+    AuditEntryId, "audit", "audit entry"
+);
+prefixed_id!(
+    /// A single-use link that opens the setup portal for one organization.
+    PortalLinkId, "portal_link", "setup link"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

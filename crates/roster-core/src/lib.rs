@@ -17,7 +17,8 @@ pub use directory_user::{
 };
 pub use event::EventType;
 pub use id::{
-    ApiKeyId, DirectoryGroupId, DirectoryId, DirectoryUserId, EventId, IdError, OrganizationId,
+    AdminId, ApiKeyId, AuditEntryId, DirectoryGroupId, DirectoryId, DirectoryUserId, EventId,
+    IdError, InvitationId, OrganizationId, PortalLinkId,
 };
 pub use organization::{Domain, DomainError, NameError, organization_domain_id, validate_name};
 pub use rate_limit::{Limited, RateLimit};

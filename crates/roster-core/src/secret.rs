@@ -39,6 +39,14 @@ impl fmt::Debug for BearerToken {
     }
 }
 
+/// A random secret: `prefix` and 256 random bits in URL-safe base64. For values only their
+/// holder may know (session cookies, invitation and setup links), stored as [`token_digest`].
+pub fn random_token(prefix: &str) -> String {
+    let mut bytes = [0u8; 32];
+    rand::fill(&mut bytes);
+    format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
 /// The hex SHA-256 digest under which a token is stored.
 pub fn token_digest(token: &str) -> String {
     let digest = Sha256::digest(token.as_bytes());

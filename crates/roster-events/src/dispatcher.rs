@@ -11,6 +11,7 @@ use std::time::Duration;
 use roster_core::Timestamp;
 use roster_core::id::WebhookDeliveryId;
 use roster_store::deliveries::{self, AttemptReport, Claimed, Outcome};
+use roster_store::webhooks::WebhookEndpoint;
 use roster_store::{Store, StoreError};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
@@ -78,6 +79,10 @@ pub enum DispatcherError {
     Client(#[from] reqwest::Error),
 }
 
+/// Told when the dispatcher disables an endpoint for failing, with the reason; it must not
+/// block (the dashboard's hook queues an email to the administrators).
+pub type EndpointDisabledHook = Arc<dyn Fn(&WebhookEndpoint, &str) + Send + Sync>;
+
 /// The webhook dispatcher, ready to run.
 pub struct Dispatcher {
     shared: Arc<Shared>,
@@ -90,6 +95,7 @@ struct Shared {
     clock: Clock,
     owner: String,
     sender: Sender,
+    on_endpoint_disabled: Option<EndpointDisabledHook>,
 }
 
 /// A running dispatcher.
@@ -116,8 +122,18 @@ impl Dispatcher {
                 clock,
                 owner: format!("dispatcher_{}", ulid::Ulid::generate()),
                 sender,
+                on_endpoint_disabled: None,
             }),
         })
+    }
+
+    /// Calls `hook` whenever this dispatcher disables an endpoint.
+    pub fn on_endpoint_disabled(mut self, hook: EndpointDisabledHook) -> Self {
+        // Not yet spawned, so nothing else holds the shared state.
+        if let Some(shared) = Arc::get_mut(&mut self.shared) {
+            shared.on_endpoint_disabled = Some(hook);
+        }
+        self
     }
 
     /// Starts the dispatcher on the current tokio runtime.
@@ -338,6 +354,7 @@ async fn attempt(shared: &Arc<Shared>, claimed: Claimed) {
     let recorded = {
         let shared = shared.clone();
         let claimed = claimed.clone();
+        let reason = reason.clone();
         blocking(move || {
             let mut conn = shared.store.connection()?;
             Ok(deliveries::record_attempt(
@@ -361,6 +378,9 @@ async fn attempt(shared: &Arc<Shared>, claimed: Claimed) {
                 humanize(disable_after),
                 claimed.endpoint.id,
             );
+            if let Some(hook) = &shared.on_endpoint_disabled {
+                hook(&claimed.endpoint, &reason);
+            }
         }
         Ok(_) => {}
         // The lease runs out and the delivery is attempted again: at least once, never lost.

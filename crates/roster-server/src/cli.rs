@@ -14,6 +14,7 @@ use roster_store::{Store, directories, organizations};
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
+use crate::admin_commands::{self, AdminCommand};
 use crate::api_key_commands::{self, ApiKeyCommand};
 use crate::config::{Config, Settings};
 use crate::demo_command::DemoArgs;
@@ -57,6 +58,9 @@ enum Command {
     /// Manage keys for the management API.
     #[command(subcommand, name = "api-key")]
     ApiKey(ApiKeyCommand),
+    /// Manage dashboard administrators.
+    #[command(subcommand)]
+    Admin(AdminCommand),
     /// Act as an identity provider (Okta, Okta AIW, Entra, Okta SCIM 1.1) against a directory's
     /// SCIM endpoint; prints one JSON summary.
     Simulate(SimulateArgs),
@@ -311,6 +315,7 @@ fn serve(
         let events_written = Arc::new(Notify::new());
         let dispatcher = Dispatcher::new(store.clone(), events_written.clone(), webhooks, Clock::system())
             .map_err(|error| error.to_string())?
+            .on_endpoint_disabled(endpoint_disabled_alert(config, &store)?)
             .spawn();
         let server = http::serve(listener, config, store, events_written, workers).map_err(|error| error.to_string())?;
         tracing::info!(address = %config.listen, public_url = %config.public_url, database = %config.database_url, "roster is serving");
@@ -330,8 +335,10 @@ fn worker(config: &Config, webhooks: DispatcherConfig) -> Result<(), String> {
     let store = open_store(config)?;
     actix_web::rt::System::new().block_on(async {
         // Nothing in this process writes events: the dispatcher finds them by polling.
+        let alert = endpoint_disabled_alert(config, &store)?;
         let dispatcher = Dispatcher::new(store, Arc::new(Notify::new()), webhooks, Clock::system())
             .map_err(|error| error.to_string())?
+            .on_endpoint_disabled(alert)
             .spawn();
         tracing::info!(database = %config.database_url, owner = dispatcher.owner(), "roster is delivering webhooks");
         shutdown_signal().await;
@@ -339,6 +346,20 @@ fn worker(config: &Config, webhooks: DispatcherConfig) -> Result<(), String> {
         dispatcher.shutdown().await;
         Ok(())
     })
+}
+
+/// Emails administrators when the dispatcher disables an endpoint. Call inside the runtime:
+/// the mailer's task starts on it.
+fn endpoint_disabled_alert(
+    config: &Config,
+    store: &Store,
+) -> Result<roster_events::dispatcher::EndpointDisabledHook, String> {
+    let mailer = roster_mail::Mailer::start(&config.mail).map_err(|error| error.to_string())?;
+    Ok(roster_dashboard::alerts::endpoint_disabled(
+        store.clone(),
+        mailer,
+        config.public_url.clone(),
+    ))
 }
 
 pub(crate) async fn shutdown_signal() {
@@ -489,6 +510,7 @@ fn administer(config: &Config, command: Command) -> Result<Value, String> {
         }
         Command::Webhook(command) => webhook(conn, command).map_err(|e| e.to_string()),
         Command::ApiKey(command) => api_key_commands::run(conn, command),
+        Command::Admin(command) => admin_commands::run(conn, command),
         Command::Serve { .. }
         | Command::Worker
         | Command::Migrate

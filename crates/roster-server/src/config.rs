@@ -123,6 +123,30 @@ pub struct Settings {
     #[arg(long, global = true, env = "ROSTER_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 
+    /// SMTP server for invitations, setup links and alerts: `smtps://user:password@host:465`,
+    /// `smtp://host:587?tls=required` (STARTTLS) or `smtp://host:25` (no TLS). Unset: emails are
+    /// written to `--mail-dir`.
+    #[arg(long, global = true, env = "ROSTER_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// The sender of Roster's emails.
+    #[arg(
+        long,
+        global = true,
+        env = "ROSTER_MAIL_FROM",
+        default_value = "Roster <roster@localhost>"
+    )]
+    pub mail_from: String,
+
+    /// Where emails are written as `.eml` files when no SMTP server is configured.
+    #[arg(
+        long,
+        global = true,
+        env = "ROSTER_MAIL_DIR",
+        default_value = "roster-mail"
+    )]
+    pub mail_dir: String,
+
     /// Webhook delivery and event retention.
     #[command(flatten)]
     pub webhooks: WebhookSettings,
@@ -404,6 +428,8 @@ pub struct Config {
     pub directory_silent_after: Option<Duration>,
     /// Records one bulk batch may hold.
     pub bulk_max_records: usize,
+    /// How email is sent.
+    pub mail: roster_mail::MailConfig,
 }
 
 /// The `/metrics` bearer token; `Debug` never shows it.
@@ -557,6 +583,11 @@ impl Settings {
                 }
             },
             bulk_max_records: self.bulk_max_records,
+            mail: roster_mail::MailConfig {
+                smtp_url: self.smtp_url.clone().filter(|url| !url.trim().is_empty()),
+                from: self.mail_from.clone(),
+                folder: self.mail_dir.clone().into(),
+            },
         })
     }
 }
@@ -605,6 +636,9 @@ mod tests {
                 http_body_timeout: "30s".into(),
             },
             bulk_max_records: 1000,
+            smtp_url: None,
+            mail_from: "Roster <roster@localhost>".into(),
+            mail_dir: "roster-mail".into(),
             webhooks: WebhookSettings {
                 webhook_retry_schedule: "5s,5m,30m,2h,5h,10h,10h".into(),
                 webhook_timeout: "15s".into(),

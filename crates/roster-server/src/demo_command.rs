@@ -202,6 +202,12 @@ pub(crate) fn run(
         database_pool_size: 4,
         listen: address,
         public_url: format!("http://{address}"),
+        // The demo's emails, if any, go to its temporary directory.
+        mail: roster_mail::MailConfig {
+            smtp_url: None,
+            from: config.mail.from.clone(),
+            folder: temporary.path().join("mail"),
+        },
         ..config.clone()
     };
     // The built-in receiver is on loopback, which deliveries refuse unless allowed.

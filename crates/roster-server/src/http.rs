@@ -10,6 +10,7 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use roster_api::{ApiContext, ApiLimits};
 use roster_bulk::BulkContext;
 use roster_core::{DirectoryId, RateLimit};
+use roster_dashboard::{DashboardContext, DashboardSettings};
 use roster_scim::{InFlight, RequestLog, ScimContext};
 use roster_store::Store;
 use serde_json::json;
@@ -82,6 +83,22 @@ pub fn serve(
         events_written: scim.events_written.clone(),
         rate_limit: scim.rate_limit.clone(),
     });
+    let mailer = roster_mail::Mailer::start(&config.mail).map_err(std::io::Error::other)?;
+    actix_web::rt::spawn(roster_dashboard::summary::run(
+        store.clone(),
+        mailer.clone(),
+        config.public_url.clone(),
+    ));
+    let dashboard = web::Data::new(
+        DashboardContext::new(DashboardSettings {
+            store: store.clone(),
+            public_url: config.public_url.clone(),
+            mailer,
+            clock: roster_events::Clock::system(),
+            events_written: scim.events_written.clone(),
+        })
+        .map_err(|error| std::io::Error::other(error.to_string()))?,
+    );
     let store = web::Data::new(store);
     let limits = web::Data::new(Limits::new(
         config.http.max_in_flight,
@@ -92,6 +109,7 @@ pub fn serve(
             .app_data(scim.clone())
             .app_data(api.clone())
             .app_data(bulk.clone())
+            .app_data(dashboard.clone())
             .app_data(store.clone())
             .app_data(limits.clone())
             .app_data(scrape.clone())
@@ -105,6 +123,7 @@ pub fn serve(
             .configure(roster_scim::configure)
             .configure(roster_api::configure)
             .configure(roster_bulk::configure)
+            .configure(roster_dashboard::configure)
     })
     .workers(workers)
     .max_connections(config.http.max_connections.div_ceil(workers.max(1)))

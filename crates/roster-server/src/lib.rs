@@ -2,6 +2,7 @@
 //! HTTP wiring of the protocol crates. It holds no business logic of its own; integration tests
 //! drive it as a user would.
 
+mod admin_commands;
 mod api_key_commands;
 pub mod cli;
 pub mod config;

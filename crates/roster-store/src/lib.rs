@@ -3,7 +3,9 @@
 //! Query functions are small, take a connection, and return diesel results: callers decide
 //! what a missing row or a constraint violation means to their client.
 
+pub mod admins;
 pub mod api_keys;
+pub mod audit_log;
 pub mod bulk_idempotency_keys;
 mod connection;
 pub mod deliveries;
@@ -12,12 +14,15 @@ pub mod events;
 pub mod groups;
 pub mod health;
 pub mod holds;
+pub mod invitations;
 pub mod organizations;
 pub mod page;
 mod page_cursors;
+pub mod portal_links;
 pub mod request_log;
 pub mod schema;
 pub mod secrets;
+pub mod sessions;
 pub mod sql;
 pub mod users;
 pub mod webhooks;

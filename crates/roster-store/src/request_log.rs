@@ -88,3 +88,43 @@ pub fn prune_before(conn: &mut AnyConnection, before: Timestamp) -> QueryResult<
     diesel::delete(scim_requests::table.filter(scim_requests::created_at.lt(before.as_millis())))
         .execute(conn)
 }
+
+/// A page of a directory's log, newest first unless asked otherwise, optionally only the
+/// requests answered with `status`.
+pub fn list_page(
+    conn: &mut AnyConnection,
+    directory: &DirectoryId,
+    status: Option<i64>,
+    request: &crate::page::PageRequest,
+) -> QueryResult<crate::page::Page<LoggedRequest>> {
+    let mut query = scim_requests::table
+        .filter(scim_requests::directory_id.eq(directory.as_str().to_owned()))
+        .select(LoggedRequest::as_select())
+        .into_boxed();
+    if let Some(status) = status {
+        query = query.filter(scim_requests::status.eq(status));
+    }
+    Ok(crate::page::read_page!(
+        conn,
+        query,
+        scim_requests::id,
+        request,
+        LoggedRequest,
+        |row: &LoggedRequest| row.id.clone()
+    ))
+}
+
+/// How many requests each directory answered with one of `statuses` since `since`, for the
+/// directories that had any.
+pub fn count_since(
+    conn: &mut AnyConnection,
+    statuses: &[i64],
+    since: Timestamp,
+) -> QueryResult<Vec<(String, i64)>> {
+    scim_requests::table
+        .filter(scim_requests::status.eq_any(statuses))
+        .filter(scim_requests::created_at.ge(since.as_millis()))
+        .group_by(scim_requests::directory_id)
+        .select((scim_requests::directory_id, diesel::dsl::count_star()))
+        .load(conn)
+}

@@ -251,3 +251,61 @@ diesel::table! {
         created_at -> BigInt,
     }
 }
+
+diesel::table! {
+    admins (id) {
+        id -> Text,
+        email -> Text,
+        password_hash -> Text,
+        created_at -> BigInt,
+        last_login_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    dashboard_sessions (token_digest) {
+        token_digest -> Text,
+        admin_id -> Nullable<Text>,
+        organization_id -> Nullable<Text>,
+        csrf_token -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    admin_invitations (id) {
+        id -> Text,
+        email -> Text,
+        token_digest -> Text,
+        invited_by -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        accepted_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Text,
+        actor -> Text,
+        action -> Text,
+        target -> Nullable<Text>,
+        organization_id -> Nullable<Text>,
+        details -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    portal_links (id) {
+        id -> Text,
+        organization_id -> Text,
+        token_digest -> Text,
+        intent -> Text,
+        created_by -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+    }
+}

@@ -24,6 +24,7 @@ pub struct TestDatabase {
     pub url: String,
     postgres_admin_url: Option<(String, String)>,
     _directory: Option<tempfile::TempDir>,
+    mail_directory: tempfile::TempDir,
 }
 
 impl TestDatabase {
@@ -48,6 +49,7 @@ impl TestDatabase {
                     url: url.to_string(),
                     postgres_admin_url: Some((admin_url, name)),
                     _directory: None,
+                    mail_directory: tempfile::tempdir().unwrap(),
                 }
             }
             _ => {
@@ -57,9 +59,15 @@ impl TestDatabase {
                     url: format!("sqlite://{}", path.display()),
                     postgres_admin_url: None,
                     _directory: Some(directory),
+                    mail_directory: tempfile::tempdir().unwrap(),
                 }
             }
         }
+    }
+
+    /// Where the server writes emails when no SMTP server is configured.
+    pub fn mail_folder(&self) -> PathBuf {
+        self.mail_directory.path().to_owned()
     }
 
     pub fn is_postgres(&self) -> bool {
@@ -120,6 +128,11 @@ impl TestServer {
             metrics_token: None,
             directory_silent_after: Some(std::time::Duration::from_secs(7 * 86400)),
             bulk_max_records: roster_bulk::DEFAULT_MAX_RECORDS,
+            mail: roster_mail::MailConfig {
+                smtp_url: None,
+                from: "Roster <roster@test.example>".to_owned(),
+                folder: database.mail_folder(),
+            },
         };
         adjust(&mut config);
         let store = Store::open_with_timeout(

@@ -1,0 +1,111 @@
+//! Roster's server-rendered admin dashboard (`/dashboard/…`) and the IT admins' setup portal
+//! (`/setup/…`): tera templates and static assets from `web/`, compiled into the binary; a
+//! session per browser stored in the database; CSRF tokens on every form; every action in the
+//! audit log.
+
+pub mod alerts;
+mod assets;
+mod audit;
+mod error;
+mod forms;
+mod pages;
+mod paging;
+pub mod password;
+mod portal;
+mod providers;
+mod rate_limit;
+mod security;
+mod session;
+pub mod summary;
+mod templates;
+
+use std::sync::Arc;
+
+use actix_web::web;
+use roster_events::Clock;
+use roster_mail::Mailer;
+use roster_store::Store;
+use tokio::sync::Notify;
+
+pub use error::DashboardError;
+
+/// What the dashboard needs from the server that mounts it.
+#[derive(Clone)]
+pub struct DashboardContext {
+    store: Store,
+    public_url: String,
+    secure_cookies: bool,
+    mailer: Mailer,
+    clock: Clock,
+    events_written: Arc<Notify>,
+    login_limit: rate_limit::LoginLimit,
+    templates: Arc<templates::Templates>,
+}
+
+/// How the dashboard is set up.
+pub struct DashboardSettings {
+    /// The database.
+    pub store: Store,
+    /// Where browsers and identity providers reach Roster; `https://` makes cookies `Secure`.
+    pub public_url: String,
+    /// Sends invitations and setup links.
+    pub mailer: Mailer,
+    /// The time (tests move it to expire links and sessions).
+    pub clock: Clock,
+    /// Signalled after a dashboard action wrote events (deleting a directory), to wake the
+    /// webhook dispatcher.
+    pub events_written: Arc<Notify>,
+}
+
+impl DashboardContext {
+    /// Compiles the templates; fails only if one of them is broken.
+    pub fn new(settings: DashboardSettings) -> Result<Self, DashboardError> {
+        Ok(DashboardContext {
+            secure_cookies: settings.public_url.starts_with("https://"),
+            store: settings.store,
+            public_url: settings.public_url,
+            mailer: settings.mailer,
+            clock: settings.clock,
+            events_written: settings.events_written,
+            login_limit: rate_limit::LoginLimit::new(),
+            templates: Arc::new(templates::Templates::load()?),
+        })
+    }
+
+    /// Runs blocking database work on the blocking pool with a pooled connection.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut roster_store::AnyConnection) -> Result<T, DashboardError>
+        + Send
+        + 'static,
+    ) -> Result<T, DashboardError> {
+        let store = self.store.clone();
+        web::block(move || {
+            let mut conn = store.connection()?;
+            work(&mut conn)
+        })
+        .await?
+    }
+
+    fn now(&self) -> roster_core::Timestamp {
+        self.clock.now()
+    }
+}
+
+/// Mounts `/`, `/static/…`, `/dashboard/…` and `/setup/…`. The caller provides a
+/// `web::Data<DashboardContext>`.
+pub fn configure(config: &mut web::ServiceConfig) {
+    config
+        .route("/", web::get().to(pages::root))
+        .configure(assets::configure)
+        .service(
+            web::scope("/dashboard")
+                .wrap(security::headers())
+                .configure(pages::configure),
+        )
+        .service(
+            web::scope("/setup")
+                .wrap(security::headers())
+                .configure(portal::configure),
+        );
+}

@@ -1,0 +1,182 @@
+//! Organizations: the searchable list and the page of one organization with its
+//! directories. Creating, editing and deleting one is in `organization_form`.
+
+use std::collections::BTreeMap;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use roster_core::{Domain, OrganizationId};
+use roster_store::directories::{self, Directory};
+use roster_store::organizations::{self, Organization, OrganizationListFilter};
+use roster_store::{AnyConnection, groups, portal_links, users};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{page, when, when_or_never};
+use crate::paging::{Cursor, cursor_links};
+use crate::session::AdminSession;
+use crate::{DashboardContext, DashboardError};
+
+pub(super) fn configure(config: &mut web::ServiceConfig) {
+    // `/organizations/new` (in the form's module) before `/organizations/{id}`.
+    config
+        .service(
+            web::resource("/organizations")
+                .get(list)
+                .post(super::organization_form::create),
+        )
+        .configure(super::organization_form::configure)
+        .service(web::resource("/organizations/{id}").get(show));
+}
+
+pub(super) fn organization_json(organization: &Organization) -> Value {
+    json!({
+        "id": organization.id,
+        "name": organization.name,
+        "external_id": organization.external_id,
+        "domains": organization.domains.iter().map(Domain::as_str).collect::<Vec<_>>(),
+        "created_at": when(organization.created_at),
+    })
+}
+
+/// Directories with their user and group counts, in a fixed number of queries.
+pub(super) fn directories_json(
+    conn: &mut AnyConnection,
+    found: &[Directory],
+) -> Result<Vec<Value>, DashboardError> {
+    let ids: Vec<&str> = found
+        .iter()
+        .map(|directory| directory.id.as_str())
+        .collect();
+    let mut user_counts: BTreeMap<(String, bool), i64> = BTreeMap::new();
+    for (directory, active, count) in users::counts_by_directory(conn, &ids)? {
+        user_counts.insert((directory, active), count);
+    }
+    let group_counts: BTreeMap<String, i64> = groups::counts_by_directory(conn, &ids)?
+        .into_iter()
+        .collect();
+    Ok(found
+        .iter()
+        .map(|directory| {
+            let id = directory.id.to_string();
+            let count = |active| user_counts.get(&(id.clone(), active)).copied().unwrap_or(0);
+            json!({
+                "id": directory.id,
+                "name": directory.name,
+                "provider": crate::providers::guide(directory.directory_type)["name"],
+                "state": directory.state.as_str(),
+                "last_request_at": when_or_never(directory.last_request_at),
+                "users": count(true),
+                "inactive_users": count(false),
+                "groups": group_counts.get(&id).copied().unwrap_or(0),
+            })
+        })
+        .collect())
+}
+
+pub(super) fn parse_organization(id: &str) -> Result<OrganizationId, DashboardError> {
+    OrganizationId::parse(id).map_err(|_| DashboardError::NotFound)
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    q: Option<String>,
+    #[serde(flatten)]
+    cursor: Cursor,
+}
+
+async fn list(
+    context: web::Data<DashboardContext>,
+    request: HttpRequest,
+    session: AdminSession,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, DashboardError> {
+    let search = query.q.clone().unwrap_or_default().trim().to_owned();
+    let page_request = query.cursor.request();
+    // A search that is a domain finds the organization owning it; anything else, names.
+    let domain = search
+        .contains('.')
+        .then(|| Domain::parse(&search).ok())
+        .flatten();
+    let needle = search.clone();
+    let (found, shown) = context
+        .run(move |conn| {
+            let domains: Vec<Domain> = domain.into_iter().collect();
+            let filter = OrganizationListFilter {
+                search: (domains.is_empty() && !needle.is_empty()).then_some(needle.as_str()),
+                domains: &domains,
+                ..OrganizationListFilter::default()
+            };
+            let found = organizations::list_page(conn, &filter, &page_request)?;
+            let mut shown = Vec::with_capacity(found.items.len());
+            for organization in &found.items {
+                let mut value = organization_json(organization);
+                value["directories"] =
+                    json!(directories::list(conn, Some(&organization.id))?.len());
+                shown.push(value);
+            }
+            Ok((found, shown))
+        })
+        .await?;
+    let pages = cursor_links(&found, "/dashboard/organizations", &[("q", &search)]);
+    page(
+        &context,
+        &request,
+        &session,
+        "organizations/list.html",
+        "organizations",
+        json!({"organizations": shown, "q": search, "pages": pages}),
+    )
+}
+
+pub(super) async fn find(
+    context: &DashboardContext,
+    id: &str,
+) -> Result<Organization, DashboardError> {
+    let id = parse_organization(id)?;
+    context
+        .run(move |conn| Ok(organizations::find(conn, &id)?))
+        .await?
+        .ok_or(DashboardError::NotFound)
+}
+
+async fn show(
+    context: web::Data<DashboardContext>,
+    request: HttpRequest,
+    session: AdminSession,
+    id: web::Path<String>,
+) -> Result<HttpResponse, DashboardError> {
+    let organization = find(&context, &id).await?;
+    let organization_id = organization.id.clone();
+    let (listed, links) = context
+        .run(move |conn| {
+            let found = directories::list(conn, Some(&organization_id))?;
+            let listed = directories_json(conn, &found)?;
+            let links = portal_links::list_for_organization(conn, &organization_id, 5)?;
+            Ok((listed, links))
+        })
+        .await?;
+    let now = context.now();
+    let links: Vec<Value> = links
+        .iter()
+        .map(|link| {
+            let status = match link.used_at {
+                Some(used) => format!("opened {}", when(used)),
+                None if link.expires_at <= now => "expired".to_owned(),
+                None => format!("open until {}", when(link.expires_at)),
+            };
+            json!({"created_by": link.created_by, "created_at": when(link.created_at), "status": status})
+        })
+        .collect();
+    page(
+        &context,
+        &request,
+        &session,
+        "organizations/show.html",
+        "organizations",
+        json!({
+            "organization": organization_json(&organization),
+            "directories": listed,
+            "links": links,
+        }),
+    )
+}
