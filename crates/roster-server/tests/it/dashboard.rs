@@ -356,11 +356,9 @@ async fn a_directory_token_is_shown_once_and_a_reset_replaces_it() {
 async fn the_admin_command_reads_the_password_on_stdin() {
     let server = TestServer::start().await;
     let run = |password: &'static str| {
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_roster"));
+        let mut command = crate::support::roster_command(&server.database.url, &server.base_url);
         command
             .args(["admin", "create", "--email", "Ops@Vendor.example"])
-            .env("ROSTER_DATABASE_URL", &server.database.url)
-            .env("RUST_LOG", "warn")
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());

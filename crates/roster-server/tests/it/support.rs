@@ -201,14 +201,20 @@ impl CliOutput {
     }
 }
 
-pub async fn run_cli(database_url: &str, public_url: &str, args: &[&str]) -> CliOutput {
+/// The `roster` binary set up for a test's database, as an operator's shell would be.
+pub fn roster_command(database_url: &str, public_url: &str) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_roster"));
     command
-        .args(args)
         .env("ROSTER_DATABASE_URL", database_url)
         .env("ROSTER_PUBLIC_URL", public_url)
         .env("ROSTER_SECRET_KEY", TEST_SECRET_KEY)
         .env("RUST_LOG", "warn");
+    command
+}
+
+pub async fn run_cli(database_url: &str, public_url: &str, args: &[&str]) -> CliOutput {
+    let mut command = roster_command(database_url, public_url);
+    command.args(args);
     let output = actix_web::rt::task::spawn_blocking(move || command.output())
         .await
         .unwrap()
