@@ -29,7 +29,8 @@ pub(crate) fn configure(config: &mut web::ServiceConfig) {
                 .put(update)
                 .delete(remove),
         )
-        .service(web::resource("/directories/{id}/token").post(reset_token));
+        .service(web::resource("/directories/{id}/token").post(reset_token))
+        .service(web::resource("/directories/{id}/test_events").post(send_test_events));
 }
 
 /// A directory: one identity-provider connection of an organization.
@@ -538,4 +539,72 @@ async fn remove(
     .await??;
     events_written.notify_one();
     Ok(HttpResponse::Accepted().finish())
+}
+
+/// What a test run recorded.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct TestEventsObject {
+    /// Always `test_events`.
+    #[schema(example = "test_events")]
+    object: &'static str,
+    directory_id: String,
+    /// The events recorded, in order; their webhooks follow.
+    events: Vec<RecordedEvent>,
+}
+
+/// One recorded event.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct RecordedEvent {
+    /// `event_…`
+    id: String,
+    event: roster_core::EventType,
+}
+
+/// Send test events: two test people and a group go through a short, complete life in the
+/// directory (created, grouped, one retitled and one deactivated, ungrouped, deleted) through
+/// the same changes an identity provider's requests make, so every user and group event type
+/// is recorded, with this directory's ids, and delivered to the webhook endpoints that want
+/// it. The directory ends as it began.
+#[utoipa::path(
+    post,
+    path = "/directories/{id}/test_events",
+    operation_id = "send_directory_test_events",
+    tag = "directories",
+    params(("id" = String, Path, description = "`directory_…`")),
+    responses(
+        (status = 202, body = TestEventsObject),
+        (status = 404, body = crate::error::ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
+async fn send_test_events(
+    scope: ApiKeyScope,
+    context: web::Data<ApiContext>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    scope.require_write()?;
+    let id = id.into_inner();
+    let object = web::block(move || -> Result<_, ApiError> {
+        let directory = {
+            let mut conn = context.store.connection()?;
+            find_visible(&mut conn, &scope, &id)?
+        };
+        let run =
+            roster_scim::test_events::send(&context.store, &context.events_written, &directory)
+                .map_err(|error| ApiError::internal(&error))?;
+        Ok(TestEventsObject {
+            object: "test_events",
+            directory_id: directory.id.to_string(),
+            events: run
+                .events
+                .into_iter()
+                .map(|(id, event)| RecordedEvent {
+                    id: id.to_string(),
+                    event,
+                })
+                .collect(),
+        })
+    })
+    .await??;
+    Ok(HttpResponse::Accepted().json(object))
 }

@@ -31,6 +31,7 @@ use crate::{deliveries, directories, events, groups, organizations, portal, user
         directories::read,
         directories::update,
         directories::reset_token,
+        directories::send_test_events,
         directories::remove,
         users::list,
         users::read,

@@ -12,8 +12,9 @@ use roster_core::{
 use roster_store::directories::Directory;
 use roster_store::groups::{self, GroupWrite, StoredGroup};
 use roster_store::users::{self, StoredUser, UserWrite};
-use roster_store::{AnyConnection, events, organizations};
+use roster_store::{AnyConnection, Store, events, organizations};
 use serde_json::{Map, Value, json};
+use tokio::sync::Notify;
 
 use crate::guard_deprovisioning;
 use crate::resources::group::ValidGroup;
@@ -28,12 +29,23 @@ pub fn write<T>(
     directory: &Directory,
     change: impl FnOnce(&mut AnyConnection) -> Result<T, ScimError>,
 ) -> Result<T, ScimError> {
-    let mut conn = context.store.connection()?;
+    write_to(&context.store, &context.events_written, directory, change)
+}
+
+/// [`write`] for callers without a [`ScimContext`] (the test events of the management API
+/// and the dashboard).
+pub fn write_to<T>(
+    store: &Store,
+    events_written: &Notify,
+    directory: &Directory,
+    change: impl FnOnce(&mut AnyConnection) -> Result<T, ScimError>,
+) -> Result<T, ScimError> {
+    let mut conn = store.connection()?;
     let result = conn.write_transaction(|conn| {
         roster_store::directories::lock_for_write(conn, &directory.id)?;
         change(conn)
     })?;
-    context.events_written.notify_one();
+    events_written.notify_one();
     Ok(result)
 }
 

@@ -16,6 +16,7 @@ pub mod maintenance;
 mod request_log;
 pub mod resources;
 mod scim11;
+pub mod test_events;
 mod users;
 
 use std::sync::Arc;

@@ -123,6 +123,23 @@ pub fn find(conn: &mut AnyConnection, id: &EventId) -> QueryResult<Option<Event>
         .transpose()
 }
 
+/// A directory's events after the one numbered `after` in its sequence, in order.
+pub fn list_for_directory_after(
+    conn: &mut AnyConnection,
+    directory: &DirectoryId,
+    after: i64,
+) -> QueryResult<Vec<Event>> {
+    events::table
+        .filter(events::directory_id.eq(directory.as_str()))
+        .filter(events::sequence.gt(after))
+        .order(events::sequence.asc())
+        .select(EventRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(Event::try_from)
+        .collect()
+}
+
 /// A directory's events in order.
 pub fn list_for_directory(
     conn: &mut AnyConnection,

@@ -448,3 +448,84 @@ async fn a_redelivery_asked_while_an_attempt_is_in_flight_is_not_swallowed_by_it
     dispatcher.shutdown().await;
     receiver.stop().await;
 }
+
+#[actix_web::test]
+async fn test_events_show_every_user_and_group_event_and_leave_the_directory_as_it_was() {
+    let receiver = Receiver::start().await;
+    let server = TestServer::start().await;
+    let dispatcher = server.dispatcher(test_config(), Clock::system());
+    let api = api_key(&server, &[]).await;
+    let tenant = server.tenant("okta", "acme.com").await;
+    let (_, secret) = create_endpoint(&api, json!({"endpoint_url": receiver.url})).await;
+
+    let (status, run) = api
+        .post(
+            &format!("/directories/{}/test_events", tenant.directory_id),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 202, "{run}");
+    let kinds: std::collections::BTreeSet<&str> = run["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| event["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "dsync.group.created",
+            "dsync.group.deleted",
+            "dsync.group.user_added",
+            "dsync.group.user_removed",
+            "dsync.user.created",
+            "dsync.user.deleted",
+            "dsync.user.updated",
+        ]
+        .into(),
+    );
+    let count = run["events"].as_array().unwrap().len();
+    let delivered = receiver.wait_for_delivered(count, PATIENCE).await;
+    for received in &delivered {
+        assert_signed_by(received, &secret);
+    }
+    let updated: Vec<Value> = delivered
+        .iter()
+        .map(|received| received.json())
+        .filter(|event| event["event"] == "dsync.user.updated")
+        .collect();
+    assert!(
+        updated
+            .iter()
+            .any(|event| event["data"]["previous_attributes"]["state"] == "active"),
+        "a deactivation, with what it was"
+    );
+    assert!(
+        delivered.iter().all(
+            |received| received.json()["data"].to_string().contains("acme.com")
+                || received.json()["event"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("dsync.group.")
+        ),
+        "test people are on the organization's domain"
+    );
+    let (_, directory) = api
+        .get(&format!("/directories/{}", tenant.directory_id))
+        .await;
+    assert_eq!(
+        directory["metadata"],
+        json!({"users": {"active": 0, "inactive": 0}, "groups": 0}),
+        "nothing left behind"
+    );
+    assert_eq!(directory["state"], "unlinked", "no identity provider spoke");
+
+    let other = server.tenant("okta", "globex.com").await;
+    let scoped = api_key(&server, &["--organization", &other.organization_id]).await;
+    let path = format!("/directories/{}/test_events", tenant.directory_id);
+    assert_eq!(scoped.post(&path, &json!({})).await.0, 404);
+    let reader = api_key(&server, &["--read-only"]).await;
+    assert_eq!(reader.post(&path, &json!({})).await.0, 403);
+    dispatcher.shutdown().await;
+    receiver.stop().await;
+}
