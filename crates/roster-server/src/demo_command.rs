@@ -1,6 +1,7 @@
 //! `roster demo`: Roster on a throwaway SQLite database with an organization, an Okta
-//! directory, an API key and a webhook endpoint pointing at a built-in receiver; a simulated
-//! Okta push; every event printed as it arrives, verified; then how to go on. It serves until
+//! directory, an API key, a dashboard administrator and a webhook endpoint pointing at a
+//! built-in receiver; a simulated Okta push; every event printed as it arrives, verified; then
+//! how to go on. It serves until
 //! Ctrl-C and deletes the database when it stops.
 
 use std::net::TcpListener;
@@ -13,7 +14,7 @@ use roster_events::{Clock, Dispatcher, DispatcherConfig};
 use roster_simulator::{Options, Provider, Target};
 use roster_store::organizations::NewOrganization;
 use roster_store::webhooks::NewEndpoint;
-use roster_store::{DatabaseUrl, Store, api_keys, directories, organizations, webhooks};
+use roster_store::{DatabaseUrl, Store, admins, api_keys, directories, organizations, webhooks};
 use tokio::sync::Notify;
 
 use crate::config::Config;
@@ -33,6 +34,9 @@ pub(crate) struct DemoArgs {
 
 const DOMAIN: &str = "acme.example";
 
+/// The dashboard administrator the demo signs in as; the password is made per run.
+const ADMIN_EMAIL: &str = "admin@acme.example";
+
 /// How long to wait for the push's events before printing what to do next anyway.
 const DELIVERY_WAIT: Duration = Duration::from_secs(10);
 
@@ -44,6 +48,7 @@ struct Fixtures {
     endpoint_id: String,
     webhook_secret: String,
     api_key: String,
+    admin_password: String,
 }
 
 fn fixtures(store: &Store, public_url: &str, webhook_url: &str) -> Result<Fixtures, String> {
@@ -78,6 +83,21 @@ fn fixtures(store: &Store, public_url: &str, webhook_url: &str) -> Result<Fixtur
     .map_err(|e| e.to_string())?;
     let api_key = api_keys::generate_secret();
     api_keys::create(conn, "roster demo", &api_key, None, false).map_err(|e| e.to_string())?;
+    // A throwaway database still gets an unguessable password: the port is reachable by every
+    // local user while the demo runs.
+    let admin_password = api_keys::generate_secret()
+        .trim_start_matches("sk_")
+        .chars()
+        .take(20)
+        .collect::<String>();
+    let password_hash = roster_dashboard::password::hash(&admin_password)?;
+    admins::create(
+        conn,
+        ADMIN_EMAIL,
+        &password_hash,
+        roster_core::Timestamp::now(),
+    )
+    .map_err(|e| e.to_string())?;
     Ok(Fixtures {
         scim_base_url: directory.scim_base_url(public_url).unwrap_or_default(),
         directory_id: directory.id,
@@ -85,6 +105,7 @@ fn fixtures(store: &Store, public_url: &str, webhook_url: &str) -> Result<Fixtur
         endpoint_id: endpoint.id.to_string(),
         webhook_secret: endpoint.secret.expose().to_owned(),
         api_key,
+        admin_password,
     })
 }
 
@@ -164,7 +185,9 @@ async fn push_and_report(
     println!(
         "\nThe push: {} SCIM requests in {} ms{failures}; {} events, {} verified; the first \
          one {first} after start.\n\n\
-         Read what Roster holds through the WorkOS-compatible API (there is no dashboard yet):\n\n\
+         See it in the dashboard, signed in as {ADMIN_EMAIL} with the password {}:\n\n\
+         \x20 {public_url}/dashboard/organizations\n\n\
+         Read what Roster holds through the WorkOS-compatible API:\n\n\
          \x20 curl -s -H 'Authorization: Bearer {}' '{public_url}/directory_users?directory={}'\n\n\
          Push more, as Okta, Okta AIW, Entra or Okta SCIM 1.1 would:\n\n\
          \x20 roster simulate --scim-base-url {} --token {} --provider entra --users 20 --seed 2 \
@@ -174,6 +197,7 @@ async fn push_and_report(
         summary.duration_ms,
         stored,
         receiver.verified(),
+        fixtures.admin_password,
         fixtures.api_key,
         fixtures.directory_id,
         fixtures.scim_base_url,
@@ -238,7 +262,8 @@ pub(crate) fn run(
          \x20   bearer token      {}\n\
          \x20 webhook endpoint    {} → {webhook_url} (built-in receiver)\n\
          \x20   signing secret    {}\n\
-         \x20 API key             {}\n",
+         \x20 API key             {}\n\
+         \x20 dashboard           {public_url}/dashboard ({ADMIN_EMAIL} / {})\n",
         database_path.display(),
         fixtures.directory_id,
         fixtures.scim_base_url,
@@ -246,6 +271,7 @@ pub(crate) fn run(
         fixtures.endpoint_id,
         fixtures.webhook_secret,
         fixtures.api_key,
+        fixtures.admin_password,
     );
 
     actix_web::rt::System::new().block_on(async {

@@ -71,6 +71,8 @@ fn unescape(html: &str) -> String {
 
 impl Browser {
     pub fn new(base: &str) -> Self {
+        // A browser may sign in to a server no TestDatabase was made for (`roster demo`'s).
+        roster_events::install_crypto_provider();
         Browser {
             base: base.to_owned(),
             http: reqwest::Client::builder()

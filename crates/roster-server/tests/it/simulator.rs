@@ -17,6 +17,7 @@ use roster_simulator::{Options, Provider, Summary, Target};
 use roster_store::webhooks::EndpointSecret;
 use serde_json::{Value, json};
 
+use crate::browser::Browser;
 use crate::receiver::Receiver;
 use crate::support::{Scim, Tenant, TestServer};
 
@@ -528,6 +529,28 @@ async fn roster_demo_shows_a_verified_webhook_within_seconds() {
         "every event arrived verified: {push}"
     );
     assert!(!printed.contains("✗"), "{printed}");
+
+    // "  dashboard           http://127.0.0.1:…/dashboard (admin@acme.example / …)" signs in.
+    let dashboard = seen
+        .iter()
+        .find_map(|line| line.trim_start().strip_prefix("dashboard "))
+        .unwrap_or_else(|| panic!("{printed}"))
+        .trim();
+    let (url, login) = dashboard.split_once(" (").unwrap();
+    let (email, password) = login.trim_end_matches(')').split_once(" / ").unwrap();
+    let base = url.trim_end_matches("/dashboard");
+    let browser = Browser::new(base);
+    let signed_in = browser
+        .submit(
+            "/dashboard/login",
+            "/dashboard/login",
+            &[("email", email), ("password", password)],
+        )
+        .await;
+    assert_eq!(signed_in.status, 303, "{}", signed_in.body);
+    let organizations = browser.get("/dashboard/organizations").await;
+    assert_eq!(organizations.status, 200);
+    assert!(organizations.body.contains("Acme Corp"));
 
     // Ctrl-C (here SIGTERM) stops it and deletes the database.
     let stopped = Command::new("kill")
