@@ -92,9 +92,7 @@ fn check_email_domain(
     let Some(email) = profile.email.as_deref() else {
         return Ok(false);
     };
-    let domains = organizations::find(conn, &directory.organization_id)?
-        .map(|organization| organization.domains)
-        .unwrap_or_default();
+    let domains = organizations::domains_of(conn, &directory.organization_id)?;
     if domains.is_empty() {
         return Ok(false);
     }

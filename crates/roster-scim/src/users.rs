@@ -68,7 +68,8 @@ async fn create(
     let (stored, resource) = web::block(move || {
         write(&context, &scope.directory, |conn| {
             let stored = changes::create_user(conn, &scope.directory, user)?;
-            let resource = represent(conn, &stored, &base)?;
+            // A user made just now, under a fresh id, is in no group yet.
+            let resource = representation(&stored, &[], &base);
             Ok((stored, resource))
         })
     })

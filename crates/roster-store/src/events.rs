@@ -90,13 +90,10 @@ pub fn append(
     data: &Value,
     at: Timestamp,
 ) -> QueryResult<EventId> {
-    diesel::update(directories::table.find(directory.as_str()))
+    let sequence = diesel::update(directories::table.find(directory.as_str()))
         .set(directories::event_sequence.eq(directories::event_sequence + 1))
-        .execute(conn)?;
-    let sequence = directories::table
-        .find(directory.as_str())
-        .select(directories::event_sequence)
-        .first::<i64>(conn)?;
+        .returning(directories::event_sequence)
+        .get_result::<i64>(conn)?;
     let id = EventId::generate();
     diesel::insert_into(events::table)
         .values(EventRow {

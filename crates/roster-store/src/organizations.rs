@@ -364,6 +364,18 @@ pub fn find(conn: &mut AnyConnection, id: &OrganizationId) -> QueryResult<Option
     }
 }
 
+/// An organization's domains alone: what a user write checks emails against, in one query.
+pub fn domains_of(conn: &mut AnyConnection, id: &OrganizationId) -> QueryResult<Vec<Domain>> {
+    organization_domains::table
+        .filter(organization_domains::organization_id.eq(id.as_str()))
+        .order(organization_domains::domain.asc())
+        .select(organization_domains::domain)
+        .load::<String>(conn)?
+        .iter()
+        .map(|domain| Domain::parse(domain).map_err(corrupt))
+        .collect()
+}
+
 /// Every organization, oldest first.
 pub fn list(conn: &mut AnyConnection) -> QueryResult<Vec<Organization>> {
     let rows = organizations::table

@@ -187,6 +187,26 @@ where
         remember_page(table, directory, generation, total, offset, &rows);
         return Ok((total, rows));
     }
+    // A first page is read directly; when it is not full it holds every match, and its length
+    // is the total without a count (a filter lookup by userName is one query, not two).
+    let first_page = if offset == 0 && limit > 0 {
+        let mut page = Fragment::new();
+        page.sql(&format!("SELECT {alias}.*"))
+            .append(condition.clone())
+            .sql(&format!(" ORDER BY {alias}.id LIMIT "))
+            .bind(SqlValue::BigInt(limit));
+        let rows = load::<T>(conn, &page)?;
+        let found = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+        if found < limit {
+            if let Some(generation) = generation {
+                remember_page(table, directory, generation, found, offset, &rows);
+            }
+            return Ok((found, rows));
+        }
+        Some(rows)
+    } else {
+        None
+    };
     let mut count = Fragment::new();
     count
         .sql("SELECT COUNT(*) AS total")
@@ -194,6 +214,12 @@ where
     let total = load::<Total>(conn, &count)?
         .first()
         .map_or(0, |row| row.total);
+    if let Some(rows) = first_page {
+        if let Some(generation) = generation {
+            remember_page(table, directory, generation, total, offset, &rows);
+        }
+        return Ok((total, rows));
+    }
     if limit == 0 || total <= offset {
         return Ok((total, Vec::new()));
     }

@@ -198,7 +198,10 @@ pub fn update(
     )
     .set(&changed)
     .execute(conn)?;
-    replace_emails(conn, &user.id, &user.directory_id, write.profile)?;
+    // Most updates (a deactivation, a title) leave the addresses alone: no rows to rewrite.
+    if user.profile.emails != write.profile.emails {
+        replace_emails(conn, &user.id, &user.directory_id, write.profile)?;
+    }
     StoredUser::try_from(changed)
 }
 

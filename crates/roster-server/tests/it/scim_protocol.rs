@@ -424,6 +424,11 @@ async fn concurrent_bursts_end_in_exactly_the_expected_state() {
     let server = TestServer::start_configured(crate::support::TestDatabase::new(), |config| {
         config.scim_max_in_flight = 2048;
         config.scim_rate_limit = 0;
+        // 700 requests at once on a loaded machine can wait longer than the 5 s header timeout
+        // to be read, or than the 10 s database timeout for one of the pool's 4 connections;
+        // those 408s and 503s are the overload tests' subject, not this one's.
+        config.http.header_timeout = std::time::Duration::from_secs(120);
+        config.database_timeout = std::time::Duration::from_secs(120);
     })
     .await;
     let tenant = server.tenant("okta", "acme.com").await;
