@@ -12,6 +12,7 @@ mod bulk;
 mod dashboard;
 mod dashboard_mail;
 mod dashboard_portal;
+mod dashboard_silent;
 mod deprovisioning_guard;
 mod faults;
 mod foundation;
