@@ -27,15 +27,6 @@ pub(super) fn configure(config: &mut web::ServiceConfig) {
         .service(web::resource("/directories/{id}/delete").post(delete));
 }
 
-/// The SCIM base URL an identity provider is given for `directory`.
-pub(crate) fn scim_base_url(public_url: &str, directory: &Directory) -> String {
-    format!(
-        "{public_url}/scim/{}/{}",
-        directory.directory_type.scim_version().path_segment(),
-        directory.id
-    )
-}
-
 /// A directory and its organization, or not found.
 pub(super) async fn find(
     context: &DashboardContext,
@@ -60,7 +51,10 @@ pub(crate) fn connection_json(public_url: &str, directory: &Directory) -> Value 
         "id": directory.id,
         "name": directory.name,
         "state": directory.state.as_str(),
-        "scim_base_url": scim_base_url(public_url, directory),
+        // What its source is given: a SCIM base URL, or a custom API directory's bulk one.
+        "base_url": directory
+            .scim_base_url(public_url)
+            .or_else(|| directory.bulk_base_url(public_url)),
         "guide": providers::guide(directory.directory_type),
         "last_request_at": super::when_or_never(directory.last_request_at),
         "created_at": when(directory.created_at),
