@@ -2,12 +2,14 @@
 //! steps), its page (state, last request, counts, masked token), token reset, delete.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use roster_core::{BearerToken, DirectoryId, DirectoryType, validate_name};
+use roster_bulk::Mode;
+use roster_core::{BearerToken, DirectoryId, DirectoryType, Protocol, validate_name};
 use roster_store::directories::{self, Directory, DirectoryWriteError};
 use roster_store::organizations::{self, Organization};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::csv_upload::form_json;
 use super::organizations::{directories_json, organization_json, parse_organization};
 use super::{page, when};
 use crate::audit::{self, Action};
@@ -55,6 +57,7 @@ pub(crate) fn connection_json(public_url: &str, directory: &Directory) -> Value 
         "base_url": directory
             .scim_base_url(public_url)
             .or_else(|| directory.bulk_base_url(public_url)),
+        "takes_files": directory.directory_type.protocol() == Protocol::Bulk,
         "guide": providers::guide(directory.directory_type),
         "last_request_at": super::when_or_never(directory.last_request_at),
         "created_at": when(directory.created_at),
@@ -219,6 +222,7 @@ async fn show(
             "counts": counts,
             "organization": organization_json(&organization),
             "tab": "overview",
+            "upload": form_json(&context, "", Mode::Upsert, false, None),
         }),
     )
 }
