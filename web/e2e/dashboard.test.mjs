@@ -1,7 +1,8 @@
 // Drives the dashboard as a vendor admin and an IT admin would, in headless Chromium:
 // first-run set-up, sign-in, an organization, an Okta directory and its token (copied with the
 // copy button), a SCIM user pushed to it, a webhook endpoint and its delivery, a token reset,
-// a setup link opened in the portal, sign-out. Prints "N passed, 0 failed" or exits non-zero.
+// a setup link opened in the portal, a CSV file previewed and applied to a custom API
+// directory, sign-out. Prints "N passed, 0 failed" or exits non-zero.
 import { spawn } from "node:child_process";
 import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
@@ -266,6 +267,32 @@ async function main() {
     check(reused.status === 403, "the link works once");
     await itAdmin.close();
     itAdmin = undefined;
+
+    // CSV upload to a custom API directory: preview, then apply.
+    console.log("CSV upload");
+    await page.goto(organizationUrl);
+    await page.click("text=New directory");
+    await page.check("input[name=provider][value=custom]");
+    await page.fill("#name", "Acme HR");
+    await page.click("main button[type=submit]");
+    await page.waitForSelector("#bearer-token");
+    check((await page.textContent("#scim-base-url")).includes("/custom/v1/directory_"), "a custom API directory gets a bulk base URL");
+    await page.click("text=Done");
+    await page.waitForURL(/\/dashboard\/directories\/directory_/);
+    const hrCsv = "external_id,email,first_name,last_name,groups\nE1,ines@acme.com,Ines,Roth,Finance\nE2,omar@acme.com,Omar,Haddad,Finance;Sales\n";
+    await page.setInputFiles("#csv-file", { name: "employees.csv", mimeType: "text/csv", buffer: Buffer.from(hrCsv) });
+    await until("the file in the form", async () => (await page.inputValue("#csv")).includes("omar@acme.com"));
+    await shot("11a-csv-upload");
+    await page.click("button:has-text('Preview')");
+    await page.waitForSelector("text=Preview: nothing is written yet.");
+    check((await page.textContent("[data-total=created]")).trim() === "4", "the preview counts two users and two groups to create");
+    await shot("11b-csv-preview");
+    await page.click("button:has-text('Apply')");
+    await page.waitForSelector("text=Applied.");
+    check((await page.textContent("[data-total=created]")).trim() === "4", "applying creates what the preview showed");
+    await shot("11c-csv-applied");
+    await page.click("text=See the users");
+    check(await page.isVisible("text=omar@acme.com"), "the uploaded users are listed");
 
     console.log("sign out");
     await page.goto(`${base}/dashboard/audit`);

@@ -1,4 +1,5 @@
-// Roster's only script: copy buttons, confirmations, and the setup portal's live status.
+// Roster's only script: copy buttons, confirmations, CSV files read into their form, and the
+// setup portal's live status.
 // Loaded as a file (the content security policy allows no inline script).
 "use strict";
 
@@ -47,6 +48,17 @@ document.addEventListener("click", (event) => {
 document.addEventListener("submit", (event) => {
   const message = event.target.dataset.confirm;
   if (message && !window.confirm(message)) event.preventDefault();
+});
+
+// A CSV file chosen for upload is read into the form's text area: the form posts text, with
+// its CSRF token, as every other form does (the text area also takes a pasted file).
+document.addEventListener("change", (event) => {
+  const input = event.target.closest("input[type=file][data-read-into]");
+  const area = input && document.getElementById(input.dataset.readInto);
+  if (!area || input.files.length === 0) return;
+  input.files[0].text().then((text) => {
+    area.value = text;
+  });
 });
 
 // Live status of a directory in the setup portal: state, and the first users as they arrive.

@@ -51,11 +51,17 @@ pub struct BulkContext {
 }
 
 impl BulkContext {
-    /// The largest request body read: room for the largest batch, and never less than the
-    /// 1 MiB every other endpoint takes.
+    /// The largest request body read (see [`max_body_bytes`]).
     pub fn max_body_bytes(&self) -> usize {
-        self.max_records
-            .saturating_mul(BODY_BYTES_PER_RECORD)
-            .max(1024 * 1024)
+        max_body_bytes(self.max_records)
     }
+}
+
+/// The largest batch body read when a batch holds at most `max_records` records: room for
+/// the largest batch, and never less than the 1 MiB every other endpoint takes. The
+/// dashboard's CSV upload holds its files to the same size.
+pub fn max_body_bytes(max_records: usize) -> usize {
+    max_records
+        .saturating_mul(BODY_BYTES_PER_RECORD)
+        .max(1024 * 1024)
 }

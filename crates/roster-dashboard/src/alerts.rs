@@ -1,12 +1,13 @@
-//! Emails about things that need an administrator: a webhook endpoint the dispatcher disabled.
+//! Things that need an administrator: an email when the dispatcher disables a webhook
+//! endpoint, and the dashboard's notice of directories gone silent.
 
 use std::sync::Arc;
 
 use roster_core::Timestamp;
 use roster_events::dispatcher::EndpointDisabledHook;
 use roster_mail::{Mailer, Template};
-use roster_store::{Store, admins};
-use serde_json::json;
+use roster_store::{AnyConnection, QueryResult, Store, admins, directories, health, organizations};
+use serde_json::{Value, json};
 
 use crate::audit::{self, Action};
 
@@ -60,4 +61,33 @@ pub fn endpoint_disabled(store: Store, mailer: Mailer, public_url: String) -> En
             }
         });
     })
+}
+
+/// Linked directories whose source has sent nothing for longer than
+/// `ROSTER_DIRECTORY_SILENT_AFTER` (as the silence watch marks them), longest silent first, as
+/// the dashboard's landing page lists them: at most `limit`, and how many there are in all.
+pub(crate) fn silent_directories(
+    conn: &mut AnyConnection,
+    limit: usize,
+) -> QueryResult<(Vec<Value>, usize)> {
+    let silent = health::silent(conn)?;
+    let mut listed = Vec::new();
+    for (id, since) in silent.iter().take(limit) {
+        let Ok(id) = roster_core::DirectoryId::parse(id) else {
+            continue;
+        };
+        let Some(directory) = directories::find(conn, &id)? else {
+            continue;
+        };
+        let organization = organizations::find(conn, &directory.organization_id)?
+            .map_or_else(|| directory.organization_id.to_string(), |found| found.name);
+        listed.push(json!({
+            "id": directory.id,
+            "name": directory.name,
+            "organization": organization,
+            "silent_since": crate::pages::when(*since),
+            "last_request_at": crate::pages::when_or_never(directory.last_request_at),
+        }));
+    }
+    Ok((listed, silent.len()))
 }

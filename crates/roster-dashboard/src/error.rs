@@ -157,3 +157,14 @@ impl From<tera::Error> for DashboardError {
         DashboardError::internal(format!("{error:?}"))
     }
 }
+
+impl From<roster_bulk::BulkError> for DashboardError {
+    fn from(error: roster_bulk::BulkError) -> Self {
+        // The bulk crate logged its own failures; a refusal is the administrator's to read.
+        match error.status().as_u16() {
+            503 => DashboardError::Unavailable(error.to_string()),
+            500.. => DashboardError::Internal(error.to_string()),
+            _ => DashboardError::BadRequest(error.message().to_owned()),
+        }
+    }
+}

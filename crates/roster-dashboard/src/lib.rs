@@ -38,6 +38,7 @@ pub struct DashboardContext {
     mailer: Mailer,
     clock: Clock,
     events_written: Arc<Notify>,
+    bulk_max_records: usize,
     login_limit: rate_limit::LoginLimit,
     templates: Arc<templates::Templates>,
 }
@@ -55,6 +56,9 @@ pub struct DashboardSettings {
     /// Signalled after a dashboard action wrote events (deleting a directory), to wake the
     /// webhook dispatcher.
     pub events_written: Arc<Notify>,
+    /// The most records one batch may hold (`ROSTER_BULK_MAX_RECORDS`): a CSV file uploaded
+    /// to a custom API directory is held to the bulk API's limits.
+    pub bulk_max_records: usize,
 }
 
 impl DashboardContext {
@@ -67,6 +71,7 @@ impl DashboardContext {
             mailer: settings.mailer,
             clock: settings.clock,
             events_written: settings.events_written,
+            bulk_max_records: settings.bulk_max_records,
             login_limit: rate_limit::LoginLimit::new(),
             templates: Arc::new(templates::Templates::load()?),
         })
@@ -85,6 +90,19 @@ impl DashboardContext {
             work(&mut conn)
         })
         .await?
+    }
+
+    /// The largest CSV file an upload takes: what the bulk API reads for one batch.
+    fn csv_max_bytes(&self) -> usize {
+        roster_bulk::max_body_bytes(self.bulk_max_records)
+    }
+
+    /// The largest upload form read: the file URL-encoded (at worst three bytes, `%XX`, for
+    /// each of its bytes) and the form's few other fields.
+    fn upload_form_bytes(&self) -> usize {
+        self.csv_max_bytes()
+            .saturating_mul(3)
+            .saturating_add(64 * 1024)
     }
 
     fn now(&self) -> roster_core::Timestamp {

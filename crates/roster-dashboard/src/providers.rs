@@ -1,11 +1,12 @@
 //! Each identity provider's own steps for connecting a directory, as shown next to its SCIM
 //! base URL and token in the dashboard and the setup portal.
 
-use roster_core::DirectoryType;
+use roster_core::{DirectoryType, Protocol};
 use serde_json::{Value, json};
 
-/// The name people know the provider by, and its steps. Steps are trusted HTML (only
-/// `<strong>` and `<code>`); `{base_url}` is shown in the page next to them.
+/// The name people know the provider by, what its base URL and token are called, and its
+/// steps. Steps are trusted HTML (only `<strong>` and `<code>`); the base URL is shown in the
+/// page next to them.
 pub(crate) fn guide(directory_type: DirectoryType) -> Value {
     let (name, token_label, steps): (&str, &str, &[&str]) = match directory_type {
         DirectoryType::OktaScimV2 => (
@@ -64,6 +65,16 @@ pub(crate) fn guide(directory_type: DirectoryType) -> Value {
                 "Bind user groups to the application under <strong>User Groups</strong> to provision their members.",
             ],
         ),
+        DirectoryType::CustomApi => (
+            "Custom API (HR system, script)",
+            "Bearer token",
+            &[
+                "Give the HR system, Okta Workflows or your script the <strong>bulk API base URL</strong> and the <strong>bearer token</strong>.",
+                "It POSTs batches of employee records, JSON or CSV, to the base URL followed by <code>/bulk</code>, with the header <code>Authorization: Bearer &lt;token&gt;</code>; <code>dry_run</code> rehearses a batch without writing it.",
+                "The first batch written turns this directory <strong>linked</strong>.",
+                "Without a program: a vendor administrator can upload the HR system's CSV export in Roster's dashboard, and sees what it would do before applying it.",
+            ],
+        ),
         // PingFederate, Rippling, generic SCIM, and any type added later.
         other => (
             match other {
@@ -80,7 +91,11 @@ pub(crate) fn guide(directory_type: DirectoryType) -> Value {
             ],
         ),
     };
-    json!({"name": name, "token_label": token_label, "steps": steps})
+    let base_url_label = match directory_type.protocol() {
+        Protocol::Scim => "SCIM base URL",
+        Protocol::Bulk => "Bulk API base URL",
+    };
+    json!({"name": name, "token_label": token_label, "base_url_label": base_url_label, "steps": steps})
 }
 
 /// The provider choices of a form: `(alias, name)` in the order people look for them.

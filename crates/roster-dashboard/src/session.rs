@@ -104,7 +104,9 @@ pub(crate) struct PortalSession {
     pub(crate) csrf: String,
 }
 
-fn context(request: &HttpRequest) -> Result<web::Data<DashboardContext>, DashboardError> {
+pub(crate) fn context(
+    request: &HttpRequest,
+) -> Result<web::Data<DashboardContext>, DashboardError> {
     request
         .app_data::<web::Data<DashboardContext>>()
         .cloned()

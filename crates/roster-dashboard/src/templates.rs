@@ -12,7 +12,7 @@ macro_rules! templates {
     };
 }
 
-const TEMPLATES: [(&str, &str); 32] = templates![
+const TEMPLATES: [(&str, &str); 34] = templates![
     "layout.html",
     "macros.html",
     "public.html",
@@ -32,6 +32,8 @@ const TEMPLATES: [(&str, &str); 32] = templates![
     "directories/groups.html",
     "directories/group.html",
     "directories/requests.html",
+    "directories/upload.html",
+    "directories/upload_form.html",
     "events/list.html",
     "events/show.html",
     "webhooks/list.html",

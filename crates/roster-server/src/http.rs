@@ -96,6 +96,7 @@ pub fn serve(
             mailer,
             clock: roster_events::Clock::system(),
             events_written: scim.events_written.clone(),
+            bulk_max_records: config.bulk_max_records,
         })
         .map_err(|error| std::io::Error::other(error.to_string()))?,
     );

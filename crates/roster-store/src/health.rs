@@ -158,6 +158,25 @@ pub fn for_directories(
         .collect())
 }
 
+/// The directories marked silent, with since when, longest silent first.
+pub fn silent(conn: &mut AnyConnection) -> QueryResult<Vec<(String, Timestamp)>> {
+    let rows: Vec<(String, Option<i64>)> = directory_health::table
+        .filter(directory_health::silent_since.is_not_null())
+        .order((
+            directory_health::silent_since.asc(),
+            directory_health::directory_id.asc(),
+        ))
+        .select((
+            directory_health::directory_id,
+            directory_health::silent_since,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, since)| since.map(|since| (id, Timestamp::from_millis(since))))
+        .collect())
+}
+
 /// A linked directory's activity, for the metrics scrape.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DirectoryActivity {

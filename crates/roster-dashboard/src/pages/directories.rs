@@ -2,12 +2,14 @@
 //! steps), its page (state, last request, counts, masked token), token reset, delete.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use roster_core::{BearerToken, DirectoryId, DirectoryType, validate_name};
+use roster_bulk::Mode;
+use roster_core::{BearerToken, DirectoryId, DirectoryType, Protocol, validate_name};
 use roster_store::directories::{self, Directory, DirectoryWriteError};
 use roster_store::organizations::{self, Organization};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::csv_upload::form_json;
 use super::organizations::{directories_json, organization_json, parse_organization};
 use super::{page, when};
 use crate::audit::{self, Action};
@@ -25,15 +27,6 @@ pub(super) fn configure(config: &mut web::ServiceConfig) {
         .service(web::resource("/directories/{id}").get(show))
         .service(web::resource("/directories/{id}/reset-token").post(reset_token))
         .service(web::resource("/directories/{id}/delete").post(delete));
-}
-
-/// The SCIM base URL an identity provider is given for `directory`.
-pub(crate) fn scim_base_url(public_url: &str, directory: &Directory) -> String {
-    format!(
-        "{public_url}/scim/{}/{}",
-        directory.directory_type.scim_version().path_segment(),
-        directory.id
-    )
 }
 
 /// A directory and its organization, or not found.
@@ -60,7 +53,11 @@ pub(crate) fn connection_json(public_url: &str, directory: &Directory) -> Value 
         "id": directory.id,
         "name": directory.name,
         "state": directory.state.as_str(),
-        "scim_base_url": scim_base_url(public_url, directory),
+        // What its source is given: a SCIM base URL, or a custom API directory's bulk one.
+        "base_url": directory
+            .scim_base_url(public_url)
+            .or_else(|| directory.bulk_base_url(public_url)),
+        "takes_files": directory.directory_type.protocol() == Protocol::Bulk,
         "guide": providers::guide(directory.directory_type),
         "last_request_at": super::when_or_never(directory.last_request_at),
         "created_at": when(directory.created_at),
@@ -225,6 +222,7 @@ async fn show(
             "counts": counts,
             "organization": organization_json(&organization),
             "tab": "overview",
+            "upload": form_json(&context, "", Mode::Upsert, false, None),
         }),
     )
 }

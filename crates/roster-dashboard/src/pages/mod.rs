@@ -5,6 +5,7 @@ mod admins;
 mod api_keys;
 mod audit_page;
 mod choices;
+mod csv_upload;
 pub(crate) mod directories;
 mod events;
 mod first_run;
@@ -32,6 +33,7 @@ pub(crate) fn configure(config: &mut web::ServiceConfig) {
         .configure(admins::configure)
         .configure(organizations::configure)
         .configure(directories::configure)
+        .configure(csv_upload::configure)
         .configure(setup_links::configure)
         .configure(users::configure)
         .configure(events::configure)

@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use roster_core::{Domain, OrganizationId};
 use roster_store::directories::{self, Directory};
 use roster_store::organizations::{self, Organization, OrganizationListFilter};
-use roster_store::{AnyConnection, groups, portal_links, users};
+use roster_store::{AnyConnection, groups, health, portal_links, users};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -38,7 +38,8 @@ pub(super) fn organization_json(organization: &Organization) -> Value {
     })
 }
 
-/// Directories with their user and group counts, in a fixed number of queries.
+/// Directories with their user and group counts and whether they went silent, in a fixed
+/// number of queries.
 pub(super) fn directories_json(
     conn: &mut AnyConnection,
     found: &[Directory],
@@ -54,6 +55,7 @@ pub(super) fn directories_json(
     let group_counts: BTreeMap<String, i64> = groups::counts_by_directory(conn, &ids)?
         .into_iter()
         .collect();
+    let health = health::for_directories(conn, &ids)?;
     Ok(found
         .iter()
         .map(|directory| {
@@ -68,6 +70,10 @@ pub(super) fn directories_json(
                 "users": count(true),
                 "inactive_users": count(false),
                 "groups": group_counts.get(&id).copied().unwrap_or(0),
+                "silent_since": health
+                    .get(&id)
+                    .and_then(|health| health.silent_since)
+                    .map(when),
             })
         })
         .collect())
@@ -76,6 +82,9 @@ pub(super) fn directories_json(
 pub(super) fn parse_organization(id: &str) -> Result<OrganizationId, DashboardError> {
     OrganizationId::parse(id).map_err(|_| DashboardError::NotFound)
 }
+
+/// Silent directories named on the landing page; the notice counts the others.
+const SILENT_LISTED: usize = 10;
 
 #[derive(Deserialize)]
 struct ListQuery {
@@ -98,7 +107,7 @@ async fn list(
         .then(|| Domain::parse(&search).ok())
         .flatten();
     let needle = search.clone();
-    let (found, shown) = context
+    let (found, shown, (silent, silent_count)) = context
         .run(move |conn| {
             let domains: Vec<Domain> = domain.into_iter().collect();
             let filter = OrganizationListFilter {
@@ -107,6 +116,7 @@ async fn list(
                 ..OrganizationListFilter::default()
             };
             let found = organizations::list_page(conn, &filter, &page_request)?;
+            let silent = crate::alerts::silent_directories(conn, SILENT_LISTED)?;
             let mut shown = Vec::with_capacity(found.items.len());
             for organization in &found.items {
                 let mut value = organization_json(organization);
@@ -114,7 +124,7 @@ async fn list(
                     json!(directories::list(conn, Some(&organization.id))?.len());
                 shown.push(value);
             }
-            Ok((found, shown))
+            Ok((found, shown, silent))
         })
         .await?;
     let pages = cursor_links(&found, "/dashboard/organizations", &[("q", &search)]);
@@ -124,7 +134,14 @@ async fn list(
         &session,
         "organizations/list.html",
         "organizations",
-        json!({"organizations": shown, "q": search, "pages": pages}),
+        json!({
+            "organizations": shown,
+            "q": search,
+            "pages": pages,
+            "silent_more": silent_count.saturating_sub(silent.len()),
+            "silent": silent,
+            "silent_count": silent_count,
+        }),
     )
 }
 

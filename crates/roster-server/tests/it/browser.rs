@@ -28,7 +28,7 @@ impl Page {
         self.input("csrf")
     }
 
-    /// The value of the page's first hidden or text input called `name`.
+    /// The value of the page's first hidden or text input called `name`, as a browser submits it.
     pub fn input(&self, name: &str) -> String {
         let marker = format!("name=\"{name}\" value=\"");
         let start = self
@@ -36,7 +36,7 @@ impl Page {
             .find(&marker)
             .unwrap_or_else(|| panic!("no {name} input in: {}", self.body))
             + marker.len();
-        self.body[start..].split('"').next().unwrap().to_owned()
+        unescape(self.body[start..].split('"').next().unwrap())
     }
 
     /// The text of the element with `id` (a copy field's `<code>`).

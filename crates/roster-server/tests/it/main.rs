@@ -12,6 +12,8 @@ mod bulk;
 mod dashboard;
 mod dashboard_mail;
 mod dashboard_portal;
+mod dashboard_silent;
+mod dashboard_upload;
 mod deprovisioning_guard;
 mod faults;
 mod foundation;
