@@ -393,6 +393,8 @@ async fn roster_webhook_listen_prints_what_verifies_and_refuses_the_rest() {
             .unwrap(),
     );
     let url = format!("http://127.0.0.1:{port}/webhooks");
+    // No TestDatabase installed reqwest's TLS provider in this test (nextest runs it alone).
+    roster_events::install_crypto_provider();
     let http = reqwest::Client::new();
     let body = r#"{"object":"event","id":"event_01TEST","event":"dsync.user.created","data":{"email":"ada@acme.example"},"created_at":"2026-01-01T00:00:00.000Z"}"#;
     let post = |secret: &EndpointSecret| {
