@@ -6,6 +6,7 @@
 mod bulk;
 mod ceiling;
 mod load;
+mod noisy;
 mod receiver;
 mod roster;
 mod stats;
@@ -56,6 +57,8 @@ enum Scenarios {
     Scim,
     /// The bulk API scenario (8).
     Bulk,
+    /// The noisy-tenant scenario (9), on a server with a per-directory rate limit.
+    NoisyTenant,
 }
 
 struct Sizes {
@@ -69,6 +72,7 @@ struct Sizes {
     latency_rate: usize,
     bulk_batches: usize,
     bulk_records: usize,
+    noisy_seconds: usize,
 }
 
 impl Size {
@@ -85,6 +89,7 @@ impl Size {
                 latency_rate: 50,
                 bulk_batches: 3,
                 bulk_records: 100,
+                noisy_seconds: 2,
             },
             Size::Standard => Sizes {
                 create: 10_000,
@@ -97,6 +102,7 @@ impl Size {
                 latency_rate: 200,
                 bulk_batches: 20,
                 bulk_records: 1_000,
+                noisy_seconds: 10,
             },
         }
     }
@@ -231,6 +237,10 @@ async fn run(args: Args) -> Result<(), String> {
     bench.record(summary);
     ceiling.stop().await;
 
+    if args.scenarios == Scenarios::NoisyTenant {
+        noisy_tenant(&mut bench, &args, &database_url, &sizes).await?;
+        return finish(&bench, backend, &args);
+    }
     let roster = Roster::start(args.roster.clone(), database_url.clone()).await?;
     if let Some(rss) = roster.rss_mib() {
         bench
@@ -553,8 +563,27 @@ async fn run(args: Args) -> Result<(), String> {
     let restarted = Roster::start(args.roster.clone(), database_url.clone()).await?;
     bench.notes.push(json!({"measure": "cold start to ready with this data (ms)", "value": started.elapsed().as_secs_f64() * 1000.0}));
     drop(restarted);
+    if args.scenarios == Scenarios::All {
+        noisy_tenant(&mut bench, &args, &database_url, &sizes).await?;
+    }
 
     finish(&bench, backend, &args)
+}
+
+/// Scenario 9 on its own server: the others run without rate limits, this one is about them.
+async fn noisy_tenant(
+    bench: &mut Bench,
+    args: &Args,
+    database_url: &str,
+    sizes: &Sizes,
+) -> Result<(), String> {
+    let limited = Roster::start_with_scim_rate_limit(
+        args.roster.clone(),
+        database_url.to_owned(),
+        noisy::RATE_LIMIT,
+    )
+    .await?;
+    noisy::run(bench, &limited, sizes).await
 }
 
 /// Prints the notes, writes the JSON report, and fails if any request did.

@@ -34,8 +34,18 @@ pub struct Directory {
 }
 
 impl Roster {
-    /// Starts `binary serve` on `database_url` and waits until it is ready.
+    /// Starts `binary serve` on `database_url` without rate limits and waits until it is ready.
     pub async fn start(binary: PathBuf, database_url: String) -> Result<Roster, String> {
+        Self::start_with_scim_rate_limit(binary, database_url, 0).await
+    }
+
+    /// [`Roster::start`] with each directory limited to `scim_rate_limit` SCIM requests a
+    /// second (0: unlimited).
+    pub async fn start_with_scim_rate_limit(
+        binary: PathBuf,
+        database_url: String,
+        scim_rate_limit: u32,
+    ) -> Result<Roster, String> {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
             .map_err(|e| e.to_string())?
@@ -53,7 +63,7 @@ impl Roster {
             // Scenarios measure throughput, not the per-key and per-directory limits (the
             // noisy-tenant scenario sets its own).
             .env("ROSTER_API_RATE_LIMIT", "0")
-            .env("ROSTER_SCIM_RATE_LIMIT", "0")
+            .env("ROSTER_SCIM_RATE_LIMIT", scim_rate_limit.to_string())
             .stdout(Stdio::null())
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
