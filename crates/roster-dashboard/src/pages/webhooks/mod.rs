@@ -192,20 +192,14 @@ async fn create(
         })
         .await?;
     match created {
-        Ok(created) => page(
+        Ok(created) => outcome_page(
             &context,
             &request,
             &form.session,
-            "webhooks/show.html",
-            "webhooks",
-            json!({
-                "secret": created["secret"],
-                "endpoint": {"id": created["id"], "url": created["url"], "events": created["events"],
-                             "enabled": true, "organization": created["organization_id"]},
-                "deliveries": [],
-                "status": "",
-                "pages": {"newer": null, "older": null},
-            }),
+            json!({"id": created["id"], "url": created["url"], "events": created["events"],
+                   "enabled": true, "organization": created["organization_id"]}),
+            created["secret"].clone(),
+            Value::Null,
         ),
         Err(error) => {
             let choices = context.run(organization_choices).await?;
@@ -219,6 +213,33 @@ async fn create(
             )
         }
     }
+}
+
+/// An endpoint's page with the outcome of one action in place of its deliveries: the secret
+/// just made, or what a test event met.
+pub(super) fn outcome_page(
+    context: &DashboardContext,
+    request: &HttpRequest,
+    session: &AdminSession,
+    endpoint: Value,
+    secret: Value,
+    test: Value,
+) -> Result<HttpResponse, DashboardError> {
+    page(
+        context,
+        request,
+        session,
+        "webhooks/show.html",
+        "webhooks",
+        json!({
+            "secret": secret,
+            "test": test,
+            "endpoint": endpoint,
+            "deliveries": [],
+            "status": "",
+            "pages": {"newer": null, "older": null},
+        }),
+    )
 }
 
 pub(super) fn parse_endpoint(id: &str) -> Result<WebhookEndpointId, DashboardError> {
