@@ -97,6 +97,33 @@ function browser(userData) {
   });
 }
 
+/**
+ * The test-event buttons: from the endpoint's page (where `page` is), one test event and its
+ * outcome; from the directory's page, its test events and their deliveries on the endpoint.
+ */
+async function testEvents(page, hooks, directoryUrl, shot) {
+  console.log("test events");
+  const endpointUrl = page.url();
+  await page.click("button:has-text('Send test event')");
+  await page.waitForSelector("[data-test-outcome]");
+  check(await page.isVisible("text=Delivered: HTTP 200"), "a test event shows the receiver's answer");
+  check(hooks.received.some((hook) => hook.body.id.startsWith("event_test_")), "the receiver got the test event");
+  await shot("07a-webhook-test-event");
+  await page.goto(directoryUrl);
+  await page.click("button:has-text('Send test events')");
+  await page.waitForURL(directoryUrl);
+  const flash = await page.locator("[role=status]", { hasText: "test events" }).textContent();
+  const sent = Number(/Sent (\d+) test events/.exec(flash)?.[1]);
+  check(sent >= 7, `the directory page says what was sent (${sent} events)`);
+  await shot("07b-directory-test-events");
+  await page.goto(endpointUrl);
+  await until("the test events' deliveries", async () => {
+    await page.reload();
+    return (await page.locator("a[href^='/dashboard/events/']").count()) >= sent + 1;
+  });
+  check(true, "their deliveries appear on the endpoint's page");
+}
+
 async function main() {
   rmSync(SHOTS, { recursive: true, force: true });
   mkdirSync(SHOTS, { recursive: true });
@@ -221,6 +248,7 @@ async function main() {
     await page.click("summary:has-text('Attempts')");
     check(await page.isVisible("text=HTTP 200"), "with the receiver's response code");
     await shot("07-webhook-deliveries");
+    await testEvents(page, hooks, directoryUrl, shot);
 
     console.log("token reset");
     await page.goto(directoryUrl);

@@ -40,6 +40,8 @@ pub struct ApiContext {
     pub limits: ApiLimits,
     /// Signalled after a commit that recorded events, to wake the webhook dispatcher.
     pub events_written: Arc<Notify>,
+    /// Sends test events to webhook endpoints as deliveries are sent.
+    pub test_sender: roster_events::TestSender,
 }
 
 /// Mounts the API routes. The caller provides a `web::Data<ApiContext>`.

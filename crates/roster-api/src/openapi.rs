@@ -44,6 +44,7 @@ use crate::{deliveries, directories, events, groups, organizations, portal, user
         webhooks::update,
         webhooks::remove,
         webhooks::rotate_secret,
+        webhooks::send_test,
         deliveries::list,
         deliveries::redeliver,
         deliveries::redeliver_event,

@@ -9,6 +9,7 @@ use roster_core::id::WebhookEndpointId;
 use roster_core::{EventType, OrganizationId, Timestamp};
 use roster_events::admin::{self, AdminError};
 use roster_events::signing::generate_secret;
+use roster_store::audit_log::{self, NewEntry};
 use roster_store::page::Order;
 use roster_store::webhooks::{self, NewEndpoint, WebhookEndpoint};
 use roster_store::{AnyConnection, organizations};
@@ -27,7 +28,8 @@ pub(crate) fn configure(config: &mut web::ServiceConfig) {
                 .patch(update)
                 .delete(remove),
         )
-        .service(web::resource("/webhook_endpoints/{id}/rotate_secret").post(rotate_secret));
+        .service(web::resource("/webhook_endpoints/{id}/rotate_secret").post(rotate_secret))
+        .service(web::resource("/webhook_endpoints/{id}/test").post(send_test));
 }
 
 /// The longest a rotated-out secret may keep signing.
@@ -425,4 +427,96 @@ async fn rotate_secret(
     })
     .await??;
     Ok(HttpResponse::Ok().json(WebhookEndpointObject::new(&endpoint, true)))
+}
+
+/// What a test event met at the endpoint.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct WebhookTestObject {
+    /// Always `webhook_endpoint_test`.
+    #[schema(example = "webhook_endpoint_test")]
+    object: &'static str,
+    /// `we_…`
+    endpoint_id: String,
+    /// The event sent: a `dsync.user.created` for an example person, whose id starts with
+    /// `event_test_`; the request's body was this, serialised compactly.
+    #[schema(value_type = crate::events::EventObject)]
+    event: serde_json::Value,
+    /// Whether the receiver answered 2xx (what counts as delivered).
+    delivered: bool,
+    /// The receiver's HTTP status, if it answered.
+    status_code: Option<u16>,
+    /// The start of its answer (at most 1 KiB).
+    response_body: Option<String>,
+    /// Why there was no answer: refused connection, timeout, refused address…
+    error: Option<String>,
+    #[schema(format = DateTime)]
+    started_at: String,
+    duration_ms: i64,
+}
+
+/// Send a test event: one signed `dsync.user.created` for an example person (its id starts with
+/// `event_test_`) is POSTed to the endpoint now, as deliveries are (both signatures, the same
+/// address checks and timeout), enabled or not, and the answer says what the receiver did. It
+/// is one attempt with no retries, recorded in no delivery list, and leaves the endpoint's
+/// failure record alone.
+#[utoipa::path(
+    post,
+    path = "/webhook_endpoints/{id}/test",
+    operation_id = "send_webhook_endpoint_test",
+    tag = "webhooks",
+    params(("id" = String, Path, description = "`we_…`")),
+    responses(
+        (status = 200, body = WebhookTestObject, description = "Sent; `delivered` says whether the receiver accepted it."),
+        (status = 404, body = crate::error::ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
+async fn send_test(
+    scope: ApiKeyScope,
+    context: web::Data<ApiContext>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    scope.require_write()?;
+    let id = id.into_inner();
+    let actor = format!("api_key:{}", scope.key.id);
+    let endpoint = {
+        let context = context.clone();
+        web::block(move || -> Result<_, ApiError> {
+            let mut conn = context.store.connection()?;
+            find_visible(&mut conn, &scope, &id)
+        })
+        .await??
+    };
+    let outcome = context.test_sender.send(&endpoint).await;
+    let details = outcome.audit_details(&endpoint.url);
+    let target = endpoint.id.clone();
+    let organization = endpoint.organization_id.clone();
+    let recorded = context.clone();
+    web::block(move || -> Result<_, ApiError> {
+        let mut conn = recorded.store.connection()?;
+        audit_log::record(
+            &mut conn,
+            NewEntry {
+                actor: &actor,
+                action: "webhook_endpoint.test_sent",
+                target: Some(target.as_str()),
+                organization_id: organization.as_ref().map(|id| id.as_str()),
+                details,
+            },
+            Timestamp::now(),
+        )?;
+        Ok(())
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(WebhookTestObject {
+        object: "webhook_endpoint_test",
+        endpoint_id: endpoint.id.to_string(),
+        delivered: outcome.succeeded(),
+        status_code: outcome.status_code,
+        duration_ms: outcome.duration_ms(),
+        started_at: outcome.started_at.to_rfc3339(),
+        response_body: outcome.response_body,
+        error: outcome.error,
+        event: outcome.event,
+    }))
 }

@@ -39,6 +39,7 @@ pub struct DashboardContext {
     clock: Clock,
     events_written: Arc<Notify>,
     bulk_max_records: usize,
+    test_sender: roster_events::TestSender,
     login_limit: rate_limit::LoginLimit,
     templates: Arc<templates::Templates>,
 }
@@ -59,6 +60,8 @@ pub struct DashboardSettings {
     /// The most records one batch may hold (`ROSTER_BULK_MAX_RECORDS`): a CSV file uploaded
     /// to a custom API directory is held to the bulk API's limits.
     pub bulk_max_records: usize,
+    /// Sends an endpoint's test event as deliveries are sent.
+    pub test_sender: roster_events::TestSender,
 }
 
 impl DashboardContext {
@@ -72,6 +75,7 @@ impl DashboardContext {
             clock: settings.clock,
             events_written: settings.events_written,
             bulk_max_records: settings.bulk_max_records,
+            test_sender: settings.test_sender,
             login_limit: rate_limit::LoginLimit::new(),
             templates: Arc::new(templates::Templates::load()?),
         })

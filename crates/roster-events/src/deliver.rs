@@ -8,6 +8,8 @@ use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
 use roster_core::Timestamp;
 use roster_store::deliveries::Claimed;
+use roster_store::webhooks::WebhookEndpoint;
+use serde_json::Value;
 
 use crate::address::{PublicResolver, check_literal_host};
 use crate::schedule::retry_after;
@@ -32,6 +34,17 @@ impl AttemptResult {
     pub(crate) fn succeeded(&self) -> bool {
         self.status.is_some_and(|status| status.is_success())
     }
+}
+
+/// What one POST carries: an event for an endpoint, and where it stands.
+pub(crate) struct Message<'a> {
+    pub(crate) endpoint: &'a WebhookEndpoint,
+    pub(crate) event_id: &'a str,
+    pub(crate) event: &'a Value,
+    /// `roster-event-sequence`.
+    pub(crate) sequence: i64,
+    /// `roster-delivery-id`; a test event is no delivery and has none.
+    pub(crate) delivery_id: Option<&'a str>,
 }
 
 /// Sends deliveries. One HTTP client (and connection pool) for all endpoints.
@@ -61,12 +74,25 @@ impl Sender {
         })
     }
 
-    /// Makes one attempt. Signatures use the real time, which receivers compare with theirs;
-    /// `secrets_at` (the dispatcher's clock) picks which secrets are still valid.
+    /// Makes one attempt at a delivery. Signatures use the real time, which receivers compare
+    /// with theirs; `secrets_at` (the dispatcher's clock) picks which secrets are still valid.
     pub(crate) async fn attempt(&self, claimed: &Claimed, secrets_at: Timestamp) -> AttemptResult {
+        let event = claimed.event.to_json();
+        let message = Message {
+            endpoint: &claimed.endpoint,
+            event_id: claimed.event.id.as_str(),
+            event: &event,
+            sequence: claimed.event.sequence,
+            delivery_id: Some(claimed.delivery.id.as_str()),
+        };
+        self.send(&message, secrets_at).await
+    }
+
+    /// POSTs one message, signed, and says how it went.
+    pub(crate) async fn send(&self, message: &Message<'_>, secrets_at: Timestamp) -> AttemptResult {
         let started_at = Timestamp::now();
         let clock = Instant::now();
-        let outcome = self.post(claimed, started_at, secrets_at).await;
+        let outcome = self.post(message, started_at, secrets_at).await;
         let duration = clock.elapsed();
         match outcome {
             Ok((status, body, retry_after)) => AttemptResult {
@@ -90,20 +116,20 @@ impl Sender {
 
     async fn post(
         &self,
-        claimed: &Claimed,
+        message: &Message<'_>,
         started_at: Timestamp,
         secrets_at: Timestamp,
     ) -> Result<(StatusCode, String, Option<Duration>), String> {
-        let url = url::Url::parse(&claimed.endpoint.url).map_err(|e| format!("bad URL: {e}"))?;
+        let endpoint = message.endpoint;
+        let url = url::Url::parse(&endpoint.url).map_err(|e| format!("bad URL: {e}"))?;
         if !self.allow_private {
             check_literal_host(&url).map_err(|e| e.to_string())?;
         }
-        let body = serde_json::to_vec(&claimed.event.to_json())
+        let body = serde_json::to_vec(message.event)
             .map_err(|e| format!("cannot serialise the event: {e}"))?;
-        let event_id = claimed.event.id.as_str();
+        let event_id = message.event_id;
         let millis = started_at.as_millis();
-        let endpoint = &claimed.endpoint;
-        let response = self
+        let mut request = self
             .client
             .post(url)
             .header(CONTENT_TYPE, "application/json")
@@ -126,12 +152,11 @@ impl Sender {
                     &body,
                 ),
             )
-            .header("roster-event-sequence", claimed.event.sequence.to_string())
-            .header("roster-delivery-id", claimed.delivery.id.as_str())
-            .body(body)
-            .send()
-            .await
-            .map_err(describe)?;
+            .header("roster-event-sequence", message.sequence.to_string());
+        if let Some(delivery_id) = message.delivery_id {
+            request = request.header("roster-delivery-id", delivery_id);
+        }
+        let response = request.body(body).send().await.map_err(describe)?;
         let status = response.status();
         let retry_after = match status {
             StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => response

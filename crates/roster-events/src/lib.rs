@@ -3,7 +3,7 @@
 //! dispatcher fans events out into one delivery per matching endpoint, claims due deliveries
 //! under a lease, POSTs each signed twice (WorkOS and Standard Webhooks), retries on a
 //! schedule, and disables endpoints that keep failing. `admin` holds the operations behind
-//! `roster webhook …`.
+//! `roster webhook …`; `test_event` sends an example event to one endpoint on request.
 
 pub mod address;
 pub mod admin;
@@ -12,9 +12,11 @@ mod deliver;
 pub mod dispatcher;
 pub mod schedule;
 pub mod signing;
+pub mod test_event;
 
 pub use clock::Clock;
 pub use dispatcher::{Dispatcher, DispatcherConfig, DispatcherError, DispatcherHandle};
+pub use test_event::{TestOutcome, TestSender};
 
 /// Makes ring the process's TLS crypto provider. reqwest is built without one (so that no
 /// C-built provider is compiled in), and every client built afterwards uses this one. Call it

@@ -255,13 +255,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let webhooks = match cli.settings.webhooks.validate() {
-        Ok(webhooks) => webhooks,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::from(2);
-        }
-    };
+    let webhooks = config.webhooks.clone();
     match &cli.command {
         Command::Demo(_) | Command::Webhook(WebhookCommand::Listen { .. }) => {
             terminal::init_quiet_logs(config.log_format);
@@ -273,7 +267,7 @@ pub fn main() -> ExitCode {
         Command::Serve { workers } => serve(&config, webhooks, workers),
         Command::Worker => worker(&config, webhooks),
         Command::Simulate(args) => simulate_command::run(&config, args),
-        Command::Demo(args) => demo_command::run(&config, webhooks, args),
+        Command::Demo(args) => demo_command::run(&config, args),
         Command::Webhook(WebhookCommand::Listen { port, secret }) => {
             webhook_listen::run(port, secret)
         }

@@ -430,6 +430,8 @@ pub struct Config {
     pub bulk_max_records: usize,
     /// How email is sent.
     pub mail: roster_mail::MailConfig,
+    /// How webhooks are delivered (test events from the dashboard and the API too).
+    pub webhooks: DispatcherConfig,
 }
 
 /// The `/metrics` bearer token; `Debug` never shows it.
@@ -588,6 +590,7 @@ impl Settings {
                 from: self.mail_from.clone(),
                 folder: self.mail_dir.clone().into(),
             },
+            webhooks: self.webhooks.validate()?,
         })
     }
 }

@@ -207,11 +207,7 @@ async fn push_and_report(
 }
 
 /// Runs the demo until Ctrl-C.
-pub(crate) fn run(
-    config: &Config,
-    webhooks: DispatcherConfig,
-    args: DemoArgs,
-) -> Result<(), String> {
+pub(crate) fn run(config: &Config, args: DemoArgs) -> Result<(), String> {
     let started = Instant::now();
     let temporary = tempfile::Builder::new()
         .prefix("roster-demo-")
@@ -232,12 +228,12 @@ pub(crate) fn run(
             from: config.mail.from.clone(),
             folder: temporary.path().join("mail"),
         },
+        // The built-in receiver is on loopback, which deliveries refuse unless allowed.
+        webhooks: DispatcherConfig {
+            allow_private: true,
+            ..config.webhooks.clone()
+        },
         ..config.clone()
-    };
-    // The built-in receiver is on loopback, which deliveries refuse unless allowed.
-    let webhooks = DispatcherConfig {
-        allow_private: true,
-        ..webhooks
     };
     let store = Store::open(&config.database_url, config.database_pool_size)
         .map_err(|error| error.to_string())?;
@@ -287,7 +283,7 @@ pub(crate) fn run(
         let dispatcher = Dispatcher::new(
             store.clone(),
             events_written.clone(),
-            webhooks,
+            config.webhooks.clone(),
             Clock::system(),
         )
         .map_err(|error| error.to_string())?

@@ -59,11 +59,14 @@ pub fn serve(
         UPKEEP_PERIOD,
     ));
     actix_web::rt::spawn(forget_idle_buckets(scim.rate_limit.clone()));
+    let test_sender =
+        roster_events::TestSender::new(&config.webhooks).map_err(std::io::Error::other)?;
     let api = web::Data::new(ApiContext {
         store: store.clone(),
         public_url: config.public_url.clone(),
         limits: ApiLimits::per_key(config.api_rate_limit),
         events_written,
+        test_sender: test_sender.clone(),
     });
     if let Some(silent_after) = config.directory_silent_after {
         actix_web::rt::spawn(roster_scim::maintenance::watch_silence(
@@ -97,6 +100,7 @@ pub fn serve(
             clock: roster_events::Clock::system(),
             events_written: scim.events_written.clone(),
             bulk_max_records: config.bulk_max_records,
+            test_sender,
         })
         .map_err(|error| std::io::Error::other(error.to_string()))?,
     );

@@ -144,6 +144,23 @@ pub fn list(conn: &mut AnyConnection) -> QueryResult<Vec<Admin>> {
         .collect()
 }
 
+/// A page of administrators, newest first unless asked otherwise.
+pub fn list_page(
+    conn: &mut AnyConnection,
+    request: &crate::page::PageRequest,
+) -> QueryResult<crate::page::Page<Admin>> {
+    let query = admins::table.select(AdminRow::as_select()).into_boxed();
+    let page = crate::page::read_page!(
+        conn,
+        query,
+        admins::id,
+        request,
+        AdminRow,
+        |row: &AdminRow| row.id.clone()
+    );
+    page.try_map(Admin::try_from)
+}
+
 /// Records a successful sign-in.
 pub fn record_login(conn: &mut AnyConnection, id: &AdminId, at: Timestamp) -> QueryResult<()> {
     diesel::update(admins::table.find(id.as_str()))

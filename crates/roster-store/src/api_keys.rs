@@ -128,6 +128,23 @@ pub fn list(conn: &mut AnyConnection) -> QueryResult<Vec<ApiKey>> {
         .collect()
 }
 
+/// A page of keys, newest first unless asked otherwise.
+pub fn list_page(
+    conn: &mut AnyConnection,
+    request: &crate::page::PageRequest,
+) -> QueryResult<crate::page::Page<ApiKey>> {
+    let query = api_keys::table.select(ApiKeyRow::as_select()).into_boxed();
+    let page = crate::page::read_page!(
+        conn,
+        query,
+        api_keys::id,
+        request,
+        ApiKeyRow,
+        |row: &ApiKeyRow| row.id.clone()
+    );
+    page.try_map(ApiKey::try_from)
+}
+
 /// Revokes a key at once. False if there is no such unrevoked key.
 pub fn revoke(conn: &mut AnyConnection, id: &ApiKeyId) -> QueryResult<bool> {
     let updated = diesel::update(

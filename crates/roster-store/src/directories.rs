@@ -208,6 +208,18 @@ pub fn list(
         .collect()
 }
 
+/// How many directories each of `organizations` has (those with none are left out).
+pub fn counts_by_organization(
+    conn: &mut AnyConnection,
+    organizations: &[&str],
+) -> QueryResult<Vec<(String, i64)>> {
+    directories::table
+        .filter(directories::organization_id.eq_any(organizations))
+        .group_by(directories::organization_id)
+        .select((directories::organization_id, diesel::dsl::count_star()))
+        .load(conn)
+}
+
 /// The directory `id` if `presented` is its bearer token. Any other directory's token, an
 /// unknown directory and a deleting directory all give `None`, so a caller cannot tell them apart.
 pub fn authenticate(
@@ -402,7 +414,7 @@ pub struct DirectoryListFilter<'a> {
     pub domain: Option<&'a str>,
 }
 
-/// A page of directories, for the management API.
+/// A page of directories, for the management API and the dashboard.
 pub fn list_page(
     conn: &mut AnyConnection,
     filter: &DirectoryListFilter<'_>,

@@ -9,6 +9,7 @@ use serde_json::json;
 use super::{login, page, public_page, when, when_or_never};
 use crate::audit::{self, Action};
 use crate::forms::{AdminForm, AnonymousForm};
+use crate::paging::{Cursor, cursor_links};
 use crate::session::{AdminSession, hours_after, redirect_with};
 use crate::{DashboardContext, DashboardError, password};
 
@@ -30,12 +31,20 @@ async fn list(
     context: web::Data<DashboardContext>,
     request: HttpRequest,
     session: AdminSession,
+    query: web::Query<Cursor>,
 ) -> Result<HttpResponse, DashboardError> {
     let now = context.now();
-    let (all, open) = context
-        .run(move |conn| Ok((admins::list(conn)?, invitations::list_open(conn, now)?)))
+    let page_request = query.request();
+    let (found, open) = context
+        .run(move |conn| {
+            Ok((
+                admins::list_page(conn, &page_request)?,
+                invitations::list_open(conn, now)?,
+            ))
+        })
         .await?;
-    let admins: Vec<_> = all
+    let admins: Vec<_> = found
+        .items
         .iter()
         .map(|admin| {
             json!({"id": admin.id, "email": admin.email, "created_at": when(admin.created_at),
@@ -55,7 +64,8 @@ async fn list(
         &session,
         "admins.html",
         "admins",
-        json!({"admins": admins, "invitations": invitations, "error": null, "email": ""}),
+        json!({"admins": admins, "invitations": invitations, "error": null, "email": "",
+               "pages": cursor_links(&found, "/dashboard/admins", &[])}),
     )
 }
 

@@ -10,6 +10,7 @@ use super::choices::{organization_choices, organization_names};
 use super::{page, when, when_or_never};
 use crate::audit::{self, Action};
 use crate::forms::AdminForm;
+use crate::paging::{Cursor, cursor_links};
 use crate::session::{AdminSession, redirect_with};
 use crate::{DashboardContext, DashboardError};
 
@@ -19,17 +20,22 @@ pub(super) fn configure(config: &mut web::ServiceConfig) {
         .service(web::resource("/api-keys/{id}/revoke").post(revoke));
 }
 
+/// The page's values: `cursor` picks the page of keys (newest first).
 async fn values(
     context: &DashboardContext,
+    cursor: &Cursor,
     secret: Option<(String, String)>,
     error: Option<String>,
 ) -> Result<Value, DashboardError> {
+    let page_request = cursor.request();
     let (keys, names, choices) = context
-        .run(|conn| {
-            let keys = api_keys::list(conn)?;
+        .run(move |conn| {
+            let keys = api_keys::list_page(conn, &page_request)?;
             let names = organization_names(
                 conn,
-                keys.iter().filter_map(|key| key.organization_id.as_ref()),
+                keys.items
+                    .iter()
+                    .filter_map(|key| key.organization_id.as_ref()),
             )?;
             Ok((keys, names, organization_choices(conn)?))
         })
@@ -41,8 +47,8 @@ async fn values(
             .unwrap_or_else(|| id.to_string())
     };
     let rows: Vec<Value> = keys
+        .items
         .iter()
-        .rev()
         .map(|key| {
             json!({
                 "id": key.id,
@@ -57,6 +63,7 @@ async fn values(
         .collect();
     Ok(json!({
         "keys": rows,
+        "pages": cursor_links(&keys, "/dashboard/api-keys", &[]),
         "organizations": choices,
         "created": secret.map(|(name, secret)| json!({"name": name, "secret": secret})),
         "error": error,
@@ -67,8 +74,9 @@ async fn list(
     context: web::Data<DashboardContext>,
     request: HttpRequest,
     session: AdminSession,
+    query: web::Query<Cursor>,
 ) -> Result<HttpResponse, DashboardError> {
-    let values = values(&context, None, None).await?;
+    let values = values(&context, &query, None, None).await?;
     page(
         &context,
         &request,
@@ -102,7 +110,8 @@ async fn create(
     let name = match validate_name("API key", &fields.name) {
         Ok(name) => name,
         Err(error) => {
-            let values = values(&context, None, Some(error.to_string())).await?;
+            let values =
+                values(&context, &Cursor::default(), None, Some(error.to_string())).await?;
             return page(
                 &context,
                 &request,
@@ -140,7 +149,7 @@ async fn create(
             Ok(secret)
         })
         .await?;
-    let values = values(&context, Some((name, secret)), None).await?;
+    let values = values(&context, &Cursor::default(), Some((name, secret)), None).await?;
     page(
         &context,
         &request,

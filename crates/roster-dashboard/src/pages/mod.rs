@@ -13,6 +13,7 @@ mod login;
 mod organization_form;
 mod organizations;
 mod setup_links;
+mod test_events;
 mod users;
 mod webhooks;
 
@@ -35,6 +36,7 @@ pub(crate) fn configure(config: &mut web::ServiceConfig) {
         .configure(directories::configure)
         .configure(csv_upload::configure)
         .configure(setup_links::configure)
+        .configure(test_events::configure)
         .configure(users::configure)
         .configure(events::configure)
         .configure(webhooks::configure)

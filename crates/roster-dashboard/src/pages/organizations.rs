@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use roster_core::{Domain, OrganizationId};
-use roster_store::directories::{self, Directory};
+use roster_store::directories::{self, Directory, DirectoryListFilter};
 use roster_store::organizations::{self, Organization, OrganizationListFilter};
 use roster_store::{AnyConnection, groups, health, portal_links, users};
 use serde::Deserialize;
@@ -117,13 +117,20 @@ async fn list(
             };
             let found = organizations::list_page(conn, &filter, &page_request)?;
             let silent = crate::alerts::silent_directories(conn, SILENT_LISTED)?;
-            let mut shown = Vec::with_capacity(found.items.len());
-            for organization in &found.items {
-                let mut value = organization_json(organization);
-                value["directories"] =
-                    json!(directories::list(conn, Some(&organization.id))?.len());
-                shown.push(value);
-            }
+            let ids: Vec<&str> = found.items.iter().map(|found| found.id.as_str()).collect();
+            let counts: BTreeMap<String, i64> = directories::counts_by_organization(conn, &ids)?
+                .into_iter()
+                .collect();
+            let shown: Vec<Value> = found
+                .items
+                .iter()
+                .map(|organization| {
+                    let mut value = organization_json(organization);
+                    value["directories"] =
+                        json!(counts.get(organization.id.as_str()).copied().unwrap_or(0));
+                    value
+                })
+                .collect();
             Ok((found, shown, silent))
         })
         .await?;
@@ -161,15 +168,29 @@ async fn show(
     request: HttpRequest,
     session: AdminSession,
     id: web::Path<String>,
+    query: web::Query<Cursor>,
 ) -> Result<HttpResponse, DashboardError> {
     let organization = find(&context, &id).await?;
     let organization_id = organization.id.clone();
-    let (listed, links) = context
+    let page_request = query.request();
+    let (listed, pages, links) = context
         .run(move |conn| {
-            let found = directories::list(conn, Some(&organization_id))?;
-            let listed = directories_json(conn, &found)?;
+            let found = directories::list_page(
+                conn,
+                &DirectoryListFilter {
+                    organization: Some(organization_id.as_str()),
+                    ..DirectoryListFilter::default()
+                },
+                &page_request,
+            )?;
+            let listed = directories_json(conn, &found.items)?;
+            let pages = cursor_links(
+                &found,
+                &format!("/dashboard/organizations/{organization_id}"),
+                &[],
+            );
             let links = portal_links::list_for_organization(conn, &organization_id, 5)?;
-            Ok((listed, links))
+            Ok((listed, pages, links))
         })
         .await?;
     let now = context.now();
@@ -193,6 +214,7 @@ async fn show(
         json!({
             "organization": organization_json(&organization),
             "directories": listed,
+            "pages": pages,
             "links": links,
         }),
     )

@@ -529,3 +529,151 @@ async fn test_events_show_every_user_and_group_event_and_leave_the_directory_as_
     dispatcher.shutdown().await;
     receiver.stop().await;
 }
+
+#[actix_web::test]
+async fn a_test_event_reaches_the_endpoint_signed_and_says_what_the_receiver_answered() {
+    let receiver = Receiver::start().await;
+    let server = TestServer::start().await;
+    let api = api_key(&server, &[]).await;
+    let (id, secret) = create_endpoint(
+        &api,
+        json!({"endpoint_url": format!("{}/hooks", receiver.url)}),
+    )
+    .await;
+    let path = format!("/webhook_endpoints/{id}/test");
+
+    let (status, tested) = api.post(&path, &json!({})).await;
+    assert_eq!(status, 200, "{tested}");
+    assert_eq!(tested["object"], "webhook_endpoint_test");
+    assert_eq!(tested["endpoint_id"], id.as_str());
+    assert_eq!(tested["delivered"], true);
+    assert_eq!(tested["status_code"], 200);
+    assert!(tested["duration_ms"].as_i64().unwrap() >= 0);
+    assert!(tested["error"].is_null());
+    let event = &tested["event"];
+    assert_eq!(event["event"], "dsync.user.created");
+    assert!(event["id"].as_str().unwrap().starts_with("event_test_"));
+    assert_eq!(event["data"]["object"], "directory_user");
+    assert_eq!(event["data"]["email"], "jane.doe@example.com");
+    let received = receiver.received();
+    assert_eq!(received.len(), 1, "one attempt, sent before the answer");
+    let hook = &received[0];
+    assert_eq!(hook.path, "/hooks");
+    assert_signed_by(hook, &secret);
+    assert_eq!(
+        hook.json(),
+        *event,
+        "the answer shows the body that was sent"
+    );
+    assert_eq!(hook.header("roster-event-sequence"), "0");
+    assert!(
+        !hook.headers.contains_key("roster-delivery-id"),
+        "a test is no delivery"
+    );
+
+    // A failing receiver: the answer says so, and the endpoint's record is untouched.
+    receiver.answer(Answer {
+        body: "no such route".to_owned(),
+        ..Answer::status(500)
+    });
+    let (status, failed) = api.post(&path, &json!({})).await;
+    assert_eq!(status, 200);
+    assert_eq!(failed["delivered"], false);
+    assert_eq!(failed["status_code"], 500);
+    assert_eq!(failed["response_body"], "no such route");
+    assert_ne!(
+        failed["event"]["id"], event["id"],
+        "every test is a new event"
+    );
+    let (_, endpoint) = api.get(&format!("/webhook_endpoints/{id}")).await;
+    assert!(endpoint["failing_since"].is_null(), "{endpoint}");
+    assert_eq!(endpoint["status"], "enabled");
+    let (_, deliveries) = api
+        .get(&format!("/webhook_deliveries?endpoint_id={id}"))
+        .await;
+    assert_eq!(deliveries["data"], json!([]), "tests are not deliveries");
+
+    // Nobody listening: the error says why.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let (nobody, _) =
+        create_endpoint(&api, json!({"endpoint_url": format!("http://{closed}/")})).await;
+    let (status, refused) = api
+        .post(&format!("/webhook_endpoints/{nobody}/test"), &json!({}))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(refused["delivered"], false);
+    assert!(refused["status_code"].is_null());
+    assert!(
+        refused["error"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("connection refused"),
+        "{refused}"
+    );
+
+    let recorded = {
+        let mut conn = server.store.connection().unwrap();
+        roster_store::audit_log::list_page(
+            &mut conn,
+            &roster_store::audit_log::AuditFilter {
+                action_prefix: Some("webhook_endpoint.test_sent"),
+                ..Default::default()
+            },
+            &roster_store::page::PageRequest {
+                limit: 10,
+                before: None,
+                after: None,
+                order: roster_store::page::Order::Asc,
+            },
+        )
+        .unwrap()
+        .items
+    };
+    assert_eq!(recorded.len(), 3);
+    assert_eq!(recorded[0].target.as_deref(), Some(id.as_str()));
+    assert_eq!(recorded[1].details["status_code"], 500);
+    assert!(recorded[0].actor.starts_with("api_key:key_"));
+
+    let other = server.tenant("okta", "globex.com").await;
+    let scoped = api_key(&server, &["--organization", &other.organization_id]).await;
+    let (status, hidden) = scoped.post(&path, &json!({})).await;
+    assert_eq!(status, 404);
+    assert_eq!(hidden["code"], "entity_not_found");
+    let reader = api_key(&server, &["--read-only"]).await;
+    assert_eq!(reader.post(&path, &json!({})).await.0, 403);
+    let (status, unknown) = api
+        .post("/webhook_endpoints/we_nothing/test", &json!({}))
+        .await;
+    assert_eq!(status, 404);
+    assert!(unknown["message"].as_str().unwrap().contains("we_nothing"));
+    receiver.stop().await;
+}
+
+#[actix_web::test]
+async fn a_test_event_is_refused_an_internal_address_as_deliveries_are() {
+    let receiver = Receiver::start().await;
+    let server = TestServer::start_configured(crate::support::TestDatabase::new(), |config| {
+        config.webhooks.allow_private = false;
+    })
+    .await;
+    let api = api_key(&server, &[]).await;
+    let (id, _) = create_endpoint(&api, json!({"endpoint_url": receiver.url})).await;
+    let (status, tested) = api
+        .post(&format!("/webhook_endpoints/{id}/test"), &json!({}))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(tested["delivered"], false);
+    assert!(
+        tested["error"]
+            .as_str()
+            .unwrap()
+            .contains("ROSTER_WEBHOOK_ALLOW_PRIVATE"),
+        "{tested}"
+    );
+    assert!(receiver.received().is_empty());
+    receiver.stop().await;
+}

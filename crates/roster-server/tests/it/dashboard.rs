@@ -494,5 +494,53 @@ async fn lists_are_paged_on_the_server() {
     let requests = format!("/dashboard/directories/{}/requests", tenant.directory_id);
     let logged = admin.get(&requests).await;
     assert!(logged.body.contains("Older →</a>"));
+
+    // Lists that are short on most installations page all the same.
+    let organization = roster_core::OrganizationId::parse(&tenant.organization_id).unwrap();
+    {
+        let mut conn = server.store.connection().unwrap();
+        for index in 0..55 {
+            roster_store::webhooks::create(
+                &mut conn,
+                roster_store::webhooks::NewEndpoint {
+                    url: format!("https://hooks{index}.example/"),
+                    event_types: Vec::new(),
+                    organization_id: None,
+                    secret: roster_events::signing::generate_secret(),
+                },
+            )
+            .unwrap();
+            let secret = roster_store::api_keys::generate_secret();
+            roster_store::api_keys::create(
+                &mut conn,
+                &format!("key {index}"),
+                &secret,
+                None,
+                false,
+            )
+            .unwrap();
+            roster_store::directories::create(
+                &mut conn,
+                &organization,
+                roster_core::DirectoryType::OktaScimV2,
+                &format!("Directory {index}"),
+            )
+            .unwrap();
+        }
+    }
+    let organization_page = format!("/dashboard/organizations/{organization}");
+    for (path, rest) in [
+        ("/dashboard/webhooks", 5),
+        ("/dashboard/api-keys", 5),
+        (organization_page.as_str(), 6),
+    ] {
+        let first = admin.get(path).await;
+        assert_eq!(first.body.matches("<tr>").count(), 1 + 50, "{path}");
+        let older = first.body.split("?after=").nth(1).unwrap();
+        let cursor = older.split('"').next().unwrap();
+        let next = admin.get(&format!("{path}?after={cursor}")).await;
+        assert_eq!(next.body.matches("<tr>").count(), 1 + rest, "{path}");
+        assert!(next.body.contains("← Newer</a>"), "{path}");
+    }
     server.stop().await;
 }

@@ -13,6 +13,7 @@ mod dashboard;
 mod dashboard_mail;
 mod dashboard_portal;
 mod dashboard_silent;
+mod dashboard_test_events;
 mod dashboard_upload;
 mod deprovisioning_guard;
 mod faults;

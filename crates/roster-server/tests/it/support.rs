@@ -133,6 +133,11 @@ impl TestServer {
                 from: "Roster <roster@test.example>".to_owned(),
                 folder: database.mail_folder(),
             },
+            // Test receivers listen on loopback.
+            webhooks: roster_events::DispatcherConfig {
+                allow_private: true,
+                ..roster_events::DispatcherConfig::default()
+            },
         };
         adjust(&mut config);
         let store = Store::open_with_timeout(

@@ -1,4 +1,5 @@
-//! What the buttons on an endpoint's page do: enable, disable, rotate the secret, delete.
+//! What the buttons on an endpoint's page do: enable, disable, rotate the secret, send a test
+//! event, delete.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use roster_events::admin::{self, AdminError};
@@ -7,10 +8,9 @@ use roster_store::webhooks;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{admin_error, endpoint_json, name_in, names_of, parse_endpoint};
+use super::{admin_error, endpoint_json, name_in, names_of, outcome_page, parse_endpoint};
 use crate::audit::{self, Action};
 use crate::forms::AdminForm;
-use crate::pages::page;
 use crate::session::{AdminSession, redirect_with};
 use crate::{DashboardContext, DashboardError};
 
@@ -19,6 +19,7 @@ pub(super) fn configure(config: &mut web::ServiceConfig) {
         .service(web::resource("/webhooks/{id}/enable").post(enable))
         .service(web::resource("/webhooks/{id}/disable").post(disable))
         .service(web::resource("/webhooks/{id}/rotate-secret").post(rotate_secret))
+        .service(web::resource("/webhooks/{id}/test").post(send_test))
         .service(web::resource("/webhooks/{id}/delete").post(delete));
 }
 
@@ -133,18 +134,68 @@ async fn rotate_secret(
         })
         .await?;
     let organization = name_in(&names, rotated.organization_id.as_ref());
-    page(
+    outcome_page(
         &context,
         &request,
         &form.session,
-        "webhooks/show.html",
-        "webhooks",
+        endpoint_json(&rotated, organization),
+        json!(rotated.secret.expose()),
+        Value::Null,
+    )
+}
+
+/// Sends the endpoint a test event now and shows what its receiver answered. The page is the
+/// answer to the POST (like the secret after a rotation): the outcome belongs to this press of
+/// the button, and the audit log keeps it.
+async fn send_test(
+    context: web::Data<DashboardContext>,
+    request: HttpRequest,
+    id: web::Path<String>,
+    form: AdminForm<Nothing>,
+) -> Result<HttpResponse, DashboardError> {
+    let id = parse_endpoint(&id)?;
+    let (endpoint, names) = context
+        .run(move |conn| {
+            let endpoint = webhooks::find(conn, &id)?.ok_or(DashboardError::NotFound)?;
+            let names = names_of(conn, &[&endpoint])?;
+            Ok((endpoint, names))
+        })
+        .await?;
+    let outcome = context.test_sender.send(&endpoint).await;
+    let actor = form.session.admin.email.clone();
+    let now = context.now();
+    let details = outcome.audit_details(&endpoint.url);
+    let target = endpoint.id.clone();
+    let organization = endpoint.organization_id.clone();
+    context
+        .run(move |conn| {
+            audit::record(
+                conn,
+                Action {
+                    actor: &actor,
+                    action: "webhook_endpoint.test_sent",
+                    target: Some(target.as_str()),
+                    organization: organization.as_ref().map(|id| id.as_str()),
+                    details,
+                },
+                now,
+            )?;
+            Ok(())
+        })
+        .await?;
+    let organization = name_in(&names, endpoint.organization_id.as_ref());
+    outcome_page(
+        &context,
+        &request,
+        &form.session,
+        endpoint_json(&endpoint, organization),
+        Value::Null,
         json!({
-            "secret": rotated.secret.expose(),
-            "endpoint": endpoint_json(&rotated, organization),
-            "deliveries": [],
-            "status": "",
-            "pages": {"newer": null, "older": null},
+            "event_id": outcome.event_id(),
+            "delivered": outcome.succeeded(),
+            "summary": outcome.summary(),
+            "response_body": outcome.response_body,
+            "event": serde_json::to_string_pretty(&outcome.event).unwrap_or_default(),
         }),
     )
 }

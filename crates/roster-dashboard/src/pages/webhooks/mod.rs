@@ -19,6 +19,7 @@ use super::choices::{organization_choices, organization_names};
 use super::{page, when};
 use crate::audit::{self, Action};
 use crate::forms::AdminForm;
+use crate::paging::{Cursor, cursor_links};
 use crate::session::{AdminSession, redirect_with};
 use crate::{DashboardContext, DashboardError};
 pub(super) fn configure(config: &mut web::ServiceConfig) {
@@ -85,9 +86,11 @@ async fn list(
     context: web::Data<DashboardContext>,
     request: HttpRequest,
     session: AdminSession,
+    query: web::Query<Cursor>,
 ) -> Result<HttpResponse, DashboardError> {
-    let (endpoints, names, failed) = context
-        .run(|conn| {
+    let page_request = query.request();
+    let (found, names, failed) = context
+        .run(move |conn| {
             let failed = deliveries::list(
                 conn,
                 &DeliveryFilter {
@@ -96,22 +99,24 @@ async fn list(
                     ..DeliveryFilter::default()
                 },
             )?;
-            let endpoints = webhooks::list(conn)?;
-            let names = names_of(conn, &endpoints.iter().collect::<Vec<_>>())?;
-            Ok((endpoints, names, !failed.is_empty()))
+            let found = webhooks::list_page(conn, None, &page_request)?;
+            let names = names_of(conn, &found.items.iter().collect::<Vec<_>>())?;
+            Ok((found, names, !failed.is_empty()))
         })
         .await?;
-    let rows: Vec<Value> = endpoints
+    let rows: Vec<Value> = found
+        .items
         .iter()
         .map(|endpoint| endpoint_json(endpoint, name_in(&names, endpoint.organization_id.as_ref())))
         .collect();
+    let pages = cursor_links(&found, "/dashboard/webhooks", &[]);
     page(
         &context,
         &request,
         &session,
         "webhooks/list.html",
         "webhooks",
-        json!({"endpoints": rows, "any_failed": failed}),
+        json!({"endpoints": rows, "any_failed": failed, "pages": pages}),
     )
 }
 
@@ -192,20 +197,14 @@ async fn create(
         })
         .await?;
     match created {
-        Ok(created) => page(
+        Ok(created) => outcome_page(
             &context,
             &request,
             &form.session,
-            "webhooks/show.html",
-            "webhooks",
-            json!({
-                "secret": created["secret"],
-                "endpoint": {"id": created["id"], "url": created["url"], "events": created["events"],
-                             "enabled": true, "organization": created["organization_id"]},
-                "deliveries": [],
-                "status": "",
-                "pages": {"newer": null, "older": null},
-            }),
+            json!({"id": created["id"], "url": created["url"], "events": created["events"],
+                   "enabled": true, "organization": created["organization_id"]}),
+            created["secret"].clone(),
+            Value::Null,
         ),
         Err(error) => {
             let choices = context.run(organization_choices).await?;
@@ -219,6 +218,33 @@ async fn create(
             )
         }
     }
+}
+
+/// An endpoint's page with the outcome of one action in place of its deliveries: the secret
+/// just made, or what a test event met.
+pub(super) fn outcome_page(
+    context: &DashboardContext,
+    request: &HttpRequest,
+    session: &AdminSession,
+    endpoint: Value,
+    secret: Value,
+    test: Value,
+) -> Result<HttpResponse, DashboardError> {
+    page(
+        context,
+        request,
+        session,
+        "webhooks/show.html",
+        "webhooks",
+        json!({
+            "secret": secret,
+            "test": test,
+            "endpoint": endpoint,
+            "deliveries": [],
+            "status": "",
+            "pages": {"newer": null, "older": null},
+        }),
+    )
 }
 
 pub(super) fn parse_endpoint(id: &str) -> Result<WebhookEndpointId, DashboardError> {
