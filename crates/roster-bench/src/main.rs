@@ -359,7 +359,15 @@ async fn run(args: Args) -> Result<(), String> {
         }
     }
 
-    // 3. The midnight deactivation burst.
+    // 3. The midnight deactivation burst, as a vendor who expects it runs it: with the
+    // mass-deprovisioning guard off, so that every event is delivered rather than held.
+    roster.cli(&[
+        "directory",
+        "update",
+        &created_in.id,
+        "--deprovisioning-guard",
+        "off",
+    ])?;
     let burst_ids = &created[..created.len().min(sizes.burst)];
     let deactivate = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "replace", "value": {"active": false}}]}).to_string();
     let summary = load::run(
