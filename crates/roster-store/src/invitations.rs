@@ -121,15 +121,27 @@ pub fn accept(
     })
 }
 
-/// Invitations not yet used nor expired, newest first.
-pub fn list_open(conn: &mut AnyConnection, now: Timestamp) -> QueryResult<Vec<Invitation>> {
-    admin_invitations::table
-        .filter(admin_invitations::accepted_at.is_null())
-        .filter(admin_invitations::expires_at.gt(now.as_millis()))
+/// A page of the invitations not yet used nor expired, newest first, and how many there are.
+pub fn open_page(
+    conn: &mut AnyConnection,
+    now: Timestamp,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<(i64, Vec<Invitation>)> {
+    let open = || {
+        admin_invitations::table
+            .filter(admin_invitations::accepted_at.is_null())
+            .filter(admin_invitations::expires_at.gt(now.as_millis()))
+    };
+    let total = open().count().get_result(conn)?;
+    let found = open()
         .order(admin_invitations::id.desc())
+        .offset(offset)
+        .limit(limit)
         .select(InvitationRow::as_select())
         .load(conn)?
         .into_iter()
         .map(Invitation::try_from)
-        .collect()
+        .collect::<QueryResult<_>>()?;
+    Ok((total, found))
 }

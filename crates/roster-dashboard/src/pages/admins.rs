@@ -9,7 +9,7 @@ use serde_json::json;
 use super::{login, page, public_page, when, when_or_never};
 use crate::audit::{self, Action};
 use crate::forms::{AdminForm, AnonymousForm};
-use crate::paging::{Cursor, cursor_links};
+use crate::paging::{Cursor, Numbered, PER_PAGE, cursor_links};
 use crate::session::{AdminSession, hours_after, redirect_with};
 use crate::{DashboardContext, DashboardError, password};
 
@@ -27,19 +27,28 @@ pub(super) fn configure(config: &mut web::ServiceConfig) {
         );
 }
 
+/// The two lists of the page: administrators by cursor, open invitations by page number.
+#[derive(Deserialize)]
+struct ListQuery {
+    #[serde(flatten)]
+    cursor: Cursor,
+    page: Option<String>,
+}
+
 async fn list(
     context: web::Data<DashboardContext>,
     request: HttpRequest,
     session: AdminSession,
-    query: web::Query<Cursor>,
+    query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, DashboardError> {
     let now = context.now();
-    let page_request = query.request();
-    let (found, open) = context
+    let page_request = query.cursor.request();
+    let numbered = Numbered::from_query(query.page.as_deref());
+    let (found, (total, open)) = context
         .run(move |conn| {
             Ok((
                 admins::list_page(conn, &page_request)?,
-                invitations::list_open(conn, now)?,
+                invitations::open_page(conn, now, numbered.offset(), PER_PAGE)?,
             ))
         })
         .await?;
@@ -58,6 +67,14 @@ async fn list(
                    "expires_at": when(invitation.expires_at)})
         })
         .collect();
+    // Each list's links keep the other list where it is.
+    let page_text = if numbered.page > 1 {
+        numbered.page.to_string()
+    } else {
+        String::new()
+    };
+    let after = query.cursor.after.as_deref().unwrap_or_default();
+    let before = query.cursor.before.as_deref().unwrap_or_default();
     page(
         &context,
         &request,
@@ -65,7 +82,9 @@ async fn list(
         "admins.html",
         "admins",
         json!({"admins": admins, "invitations": invitations, "error": null, "email": "",
-               "pages": cursor_links(&found, "/dashboard/admins", &[])}),
+               "pages": cursor_links(&found, "/dashboard/admins", &[("page", &page_text)]),
+               "invitation_pages": numbered.links(total, invitations.len(), "/dashboard/admins",
+                   &[("after", after), ("before", before)])}),
     )
 }
 

@@ -11,7 +11,7 @@ mod events;
 mod first_run;
 mod login;
 mod organization_form;
-mod organizations;
+pub(crate) mod organizations;
 mod setup_links;
 mod test_events;
 mod users;

@@ -2,7 +2,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use roster_core::{Domain, validate_name};
-use roster_store::directories::{self};
+use roster_store::directories;
 use roster_store::organizations::{
     self, NewOrganization, Organization, OrganizationUpdate, OrganizationWriteError,
 };
@@ -12,10 +12,11 @@ use serde_json::json;
 use super::page;
 use crate::audit::{self, Action};
 use crate::forms::AdminForm;
+use crate::paging::{Cursor, cursor_links};
 use crate::session::{AdminSession, redirect_with};
 use crate::{DashboardContext, DashboardError};
 
-use super::organizations::{directories_json, find, organization_json};
+use super::organizations::{directories_json, directories_page, find, organization_json};
 
 pub(super) fn configure(config: &mut web::ServiceConfig) {
     config
@@ -269,13 +270,23 @@ async fn confirm_delete(
     request: HttpRequest,
     session: AdminSession,
     id: web::Path<String>,
+    query: web::Query<Cursor>,
 ) -> Result<HttpResponse, DashboardError> {
     let organization = find(&context, &id).await?;
     let organization_id = organization.id.clone();
-    let listed = context
+    let page_request = query.request();
+    let (count, listed, pages) = context
         .run(move |conn| {
-            let found = directories::list(conn, Some(&organization_id))?;
-            directories_json(conn, &found)
+            let count = directories::counts_by_organization(conn, &[organization_id.as_str()])?
+                .first()
+                .map_or(0, |(_, count)| *count);
+            let found = directories_page(conn, &organization_id, &page_request)?;
+            let pages = cursor_links(
+                &found,
+                &format!("/dashboard/organizations/{organization_id}/delete"),
+                &[],
+            );
+            Ok((count, directories_json(conn, &found.items)?, pages))
         })
         .await?;
     page(
@@ -284,7 +295,8 @@ async fn confirm_delete(
         &session,
         "organizations/delete.html",
         "organizations",
-        json!({"organization": organization_json(&organization), "directories": listed, "error": null}),
+        json!({"organization": organization_json(&organization), "directory_count": count,
+               "directories": listed, "pages": pages, "error": null}),
     )
 }
 

@@ -7,7 +7,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use roster_core::{Domain, OrganizationId};
 use roster_store::directories::{self, Directory, DirectoryListFilter};
 use roster_store::organizations::{self, Organization, OrganizationListFilter};
-use roster_store::{AnyConnection, groups, health, portal_links, users};
+use roster_store::page::{Page, PageRequest};
+use roster_store::{AnyConnection, QueryResult, groups, health, portal_links, users};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -40,6 +41,22 @@ pub(super) fn organization_json(organization: &Organization) -> Value {
 
 /// Directories with their user and group counts and whether they went silent, in a fixed
 /// number of queries.
+/// A page of `organization`'s directories, newest first.
+pub(crate) fn directories_page(
+    conn: &mut AnyConnection,
+    organization: &OrganizationId,
+    request: &PageRequest,
+) -> QueryResult<Page<Directory>> {
+    directories::list_page(
+        conn,
+        &DirectoryListFilter {
+            organization: Some(organization.as_str()),
+            ..DirectoryListFilter::default()
+        },
+        request,
+    )
+}
+
 pub(super) fn directories_json(
     conn: &mut AnyConnection,
     found: &[Directory],
@@ -175,14 +192,7 @@ async fn show(
     let page_request = query.request();
     let (listed, pages, links) = context
         .run(move |conn| {
-            let found = directories::list_page(
-                conn,
-                &DirectoryListFilter {
-                    organization: Some(organization_id.as_str()),
-                    ..DirectoryListFilter::default()
-                },
-                &page_request,
-            )?;
+            let found = directories_page(conn, &organization_id, &page_request)?;
             let listed = directories_json(conn, &found.items)?;
             let pages = cursor_links(
                 &found,

@@ -51,6 +51,19 @@ fn contains_any(alias: &str, columns: &[&str], needle: &str) -> Option<Fragment>
     Some(fragment)
 }
 
+/// `alias.id` is the `column` of a membership whose `by` column is `id`: a user's groups or a
+/// group's members.
+fn memberships_of(alias: &str, column: &str, by: &str, id: &str) -> Fragment {
+    let mut filter = Fragment::new();
+    filter
+        .sql(&format!(
+            "{alias}.id IN (SELECT m.{column} FROM directory_group_members m WHERE m.{by} = "
+        ))
+        .bind(SqlValue::Text(id.to_owned()))
+        .sql(")");
+    filter
+}
+
 fn user_row(user: &DirectoryUser) -> Value {
     let profile = &user.profile;
     let name = [profile.first_name.as_deref(), profile.last_name.as_deref()]
@@ -130,16 +143,25 @@ async fn show_user(
     request: HttpRequest,
     session: AdminSession,
     path: web::Path<(String, String)>,
+    query: web::Query<Search>,
 ) -> Result<HttpResponse, DashboardError> {
     let (id, user_id) = path.into_inner();
     let (directory, organization) = find(&context, &id).await?;
+    let numbered = Numbered::from_query(query.page.as_deref());
     let directory_id = directory.id.clone();
-    let (stored, memberships) = context
+    let (stored, total, memberships) = context
         .run(move |conn| {
             let stored =
                 users::find(conn, &directory_id, &user_id)?.ok_or(DashboardError::NotFound)?;
-            let memberships = users::groups_of(conn, &[stored.user.id.as_str()])?;
-            Ok((stored, memberships))
+            let filter = memberships_of("g", "group_id", "user_id", stored.user.id.as_str());
+            let (total, memberships) = groups::search(
+                conn,
+                &directory_id,
+                Some(filter),
+                numbered.offset(),
+                crate::paging::PER_PAGE,
+            )?;
+            Ok((stored, total, memberships))
         })
         .await?;
     let user = &stored.user;
@@ -161,9 +183,11 @@ async fn show_user(
     values["groups"] = json!(
         memberships
             .iter()
-            .map(|group| json!({"id": group.group_id, "name": group.display_name}))
+            .map(|stored| json!({"id": stored.group.id, "name": stored.group.name}))
             .collect::<Vec<_>>()
     );
+    let path = format!("/dashboard/directories/{}/users/{}", directory.id, user.id);
+    values["pages"] = numbered.links(total, memberships.len(), &path, &[]);
     page(
         &context,
         &request,
@@ -243,11 +267,7 @@ async fn show_group(
         .run(move |conn| {
             let stored =
                 groups::find(conn, &directory_id, &group_id)?.ok_or(DashboardError::NotFound)?;
-            let mut filter = Fragment::new();
-            filter
-                .sql("u.id IN (SELECT m.user_id FROM directory_group_members m WHERE m.group_id = ")
-                .bind(SqlValue::Text(stored.group.id.to_string()))
-                .sql(")");
+            let filter = memberships_of("u", "user_id", "group_id", stored.group.id.as_str());
             let (total, members) = users::search(
                 conn,
                 &directory_id,

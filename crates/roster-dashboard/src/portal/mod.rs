@@ -14,6 +14,8 @@ use serde_json::{Value, json};
 use crate::audit::{self, Action};
 use crate::forms::{AnonymousForm, PortalForm, anonymous_token};
 use crate::pages::directories::connection_json;
+use crate::pages::organizations::directories_page;
+use crate::paging::{Cursor, cursor_links};
 use crate::session::{
     PORTAL_COOKIE, PORTAL_SESSION_HOURS, PortalSession, cookie, hours_after, redirect,
 };
@@ -154,12 +156,15 @@ async fn own_directory(
 async fn home(
     context: web::Data<DashboardContext>,
     session: PortalSession,
+    query: web::Query<Cursor>,
 ) -> Result<HttpResponse, DashboardError> {
     let organization = session.organization.id.clone();
+    let page_request = query.request();
     let found = context
-        .run(move |conn| Ok(directories::list(conn, Some(&organization))?))
+        .run(move |conn| Ok(directories_page(conn, &organization, &page_request)?))
         .await?;
     let listed: Vec<Value> = found
+        .items
         .iter()
         .map(|directory| connection_json(&context.public_url, directory))
         .collect();
@@ -167,7 +172,8 @@ async fn home(
         &context,
         &session,
         "portal/home.html",
-        json!({"directories": listed, "providers": providers::choices(), "error": null}),
+        json!({"directories": listed, "providers": providers::choices(), "error": null,
+               "pages": cursor_links(&found, "/setup/directories", &[])}),
     )
 }
 

@@ -1,11 +1,15 @@
 //! The vendor dashboard through HTTP, as a browser uses it: first run, sign-in and its rate
 //! limit, sessions, CSRF, security headers, and a directory's token shown once.
 
+use std::collections::BTreeSet;
+
 use crate::browser::{Browser, EMAIL, PASSWORD, first_admin};
+use crate::dashboard_portal::open_setup_link;
 use crate::support::{Scim, TestServer};
 use serde_json::json;
 
 const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 
 fn admin_count(server: &TestServer) -> i64 {
     let mut conn = server.store.connection().unwrap();
@@ -466,12 +470,12 @@ async fn lists_are_paged_on_the_server() {
         async move {
             let user = json!({"schemas": [USER_SCHEMA], "userName": format!("user{index:03}@acme.com"),
                 "active": true});
-            scim.post("/Users", &user).await.status
+            let created = scim.post("/Users", &user).await;
+            assert_eq!(created.status, 201);
+            created.body["id"].as_str().unwrap().to_owned()
         }
     });
-    for status in futures_util::future::join_all(creations).await {
-        assert_eq!(status, 201);
-    }
+    let user_ids = futures_util::future::join_all(creations).await;
     let users = format!("/dashboard/directories/{}/users", tenant.directory_id);
     let first = admin.get(&users).await;
     assert!(first.body.contains("1–50 of 120"), "{}", first.body);
@@ -542,5 +546,95 @@ async fn lists_are_paged_on_the_server() {
         assert_eq!(next.body.matches("<tr>").count(), 1 + rest, "{path}");
         assert!(next.body.contains("← Newer</a>"), "{path}");
     }
+
+    // A group of every user, and one user in more groups than a page holds.
+    let members: Vec<_> = user_ids.iter().map(|id| json!({"value": id})).collect();
+    let everyone =
+        json!({"schemas": [GROUP_SCHEMA], "displayName": "Everyone", "members": members});
+    let everyone = scim.post("/Groups", &everyone).await;
+    assert_eq!(everyone.status, 201);
+    let creations = (0..55).map(|index| {
+        let scim = &scim;
+        let group = json!({"schemas": [GROUP_SCHEMA], "displayName": format!("Team {index}"),
+            "members": [{"value": user_ids[0]}]});
+        async move { scim.post("/Groups", &group).await.status }
+    });
+    for status in futures_util::future::join_all(creations).await {
+        assert_eq!(status, 201);
+    }
+    let directory = format!("/dashboard/directories/{}", tenant.directory_id);
+    let group_page = format!(
+        "{directory}/groups/{}",
+        everyone.body["id"].as_str().unwrap()
+    );
+    assert_pages(&admin, &group_page, ("/users/", "\""), 50, 50).await;
+    let user_page = format!("{directory}/users/{}", user_ids[0]);
+    assert_pages(&admin, &user_page, ("/groups/", "\""), 50, 6).await;
+    let delete_page = format!("{organization_page}/delete");
+    let confirm = assert_pages(&admin, &delete_page, ("<li>", " — "), 50, 6).await;
+    assert!(confirm.contains("56 directories"));
+    {
+        let mut conn = server.store.connection().unwrap();
+        let now = roster_core::Timestamp::now();
+        for index in 0..55 {
+            roster_store::invitations::create(
+                &mut conn,
+                &format!("invitee{index}@vendor.com"),
+                EMAIL,
+                now,
+                roster_core::Timestamp::from_millis(now.as_millis() + 3_600_000),
+            )
+            .unwrap();
+        }
+    }
+    let invitations = ("<div class=\"spaced\"><strong>", "<");
+    assert_pages(&admin, "/dashboard/admins", invitations, 50, 5).await;
+    let portal = open_setup_link(&server, &organization).await;
+    assert_pages(
+        &portal,
+        "/setup/directories",
+        ("/setup/directories/", "\""),
+        50,
+        6,
+    )
+    .await;
     server.stop().await;
+}
+
+/// Checks that `path` lists `first` rows (each starting with `row.0` and named up to `row.1`)
+/// and links to a next page of `rest` other rows, which links back; returns the first page.
+async fn assert_pages(
+    browser: &Browser,
+    path: &str,
+    row: (&str, &str),
+    first: usize,
+    rest: usize,
+) -> String {
+    let rows = |body: &str| -> BTreeSet<String> {
+        body.split(row.0)
+            .skip(1)
+            .map(|part| part.split(row.1).next().unwrap().to_owned())
+            .collect()
+    };
+    let page = browser.get(path).await;
+    assert_eq!(page.status, 200, "{path}");
+    let shown = rows(&page.body);
+    assert_eq!(shown.len(), first, "{path}: {shown:?}");
+    let (before_link, _) = page
+        .body
+        .split_once("Next →</a>")
+        .or_else(|| page.body.split_once("Older →</a>"))
+        .unwrap_or_else(|| panic!("{path} has no next page"));
+    let next = before_link.rsplit("href=\"").next().unwrap();
+    let next = next.split('"').next().unwrap();
+    let next = next.replace("&#x2F;", "/").replace("&amp;", "&");
+    let second = browser.get(&next).await;
+    let more = rows(&second.body);
+    assert_eq!(more.len(), rest, "{next}: {more:?}");
+    assert!(shown.is_disjoint(&more), "{next}");
+    assert!(
+        second.body.contains("← Previous</a>") || second.body.contains("← Newer</a>"),
+        "{next}"
+    );
+    page.body
 }

@@ -40,6 +40,27 @@ async fn open_link(link: &str) -> (Browser, u16) {
     (browser, opened.status)
 }
 
+/// A browser in a portal session of `organization`, from a link made in the store.
+pub(crate) async fn open_setup_link(server: &TestServer, organization: &OrganizationId) -> Browser {
+    let token = {
+        let mut conn = server.store.connection().unwrap();
+        let now = Timestamp::now();
+        let (_, token) = roster_store::portal_links::create(
+            &mut conn,
+            organization,
+            "dsync",
+            "test",
+            now,
+            Timestamp::from_millis(now.as_millis() + 5 * 60_000),
+        )
+        .unwrap();
+        token
+    };
+    let (browser, status) = open_link(&format!("{}/setup/{token}", server.base_url)).await;
+    assert_eq!(status, 303);
+    browser
+}
+
 #[actix_web::test]
 async fn a_portal_session_sees_its_organization_and_nothing_else() {
     let server = TestServer::start().await;
