@@ -495,6 +495,16 @@ async fn lists_are_paged_on_the_server() {
         .get(&format!("/dashboard/events?after={cursor}"))
         .await;
     assert_eq!(next.body.matches("<tr>").count(), 1 + 50);
+    // The request log is written in the background: wait until it holds more than a page.
+    let directory_id = roster_core::DirectoryId::parse(&tenant.directory_id).unwrap();
+    for _ in 0..100 {
+        let mut conn = server.store.connection().unwrap();
+        let logged = roster_store::request_log::recent(&mut conn, &directory_id, None, 51).unwrap();
+        if logged.len() > 50 {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     let requests = format!("/dashboard/directories/{}/requests", tenant.directory_id);
     let logged = admin.get(&requests).await;
     assert!(logged.body.contains("Older →</a>"));
