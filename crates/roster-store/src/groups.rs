@@ -255,6 +255,18 @@ pub fn members_of(
         .load(conn)
 }
 
+/// How many members each of `group_ids` has (those with none are left out).
+pub fn member_counts(
+    conn: &mut AnyConnection,
+    group_ids: &[&str],
+) -> QueryResult<Vec<(String, i64)>> {
+    directory_group_members::table
+        .filter(directory_group_members::group_id.eq_any(group_ids))
+        .group_by(directory_group_members::group_id)
+        .select((directory_group_members::group_id, diesel::dsl::count_star()))
+        .load(conn)
+}
+
 /// Adds users (already known to belong to the group's directory) to a group.
 pub fn add_members(
     conn: &mut AnyConnection,

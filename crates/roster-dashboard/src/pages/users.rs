@@ -1,6 +1,8 @@
 //! A directory's users, groups and SCIM request log: searchable, paginated lists and the page
 //! of one user or group.
 
+use std::collections::BTreeMap;
+
 use actix_web::{HttpRequest, HttpResponse, web};
 use roster_core::DirectoryUser;
 use roster_store::directories::Directory;
@@ -221,10 +223,11 @@ async fn list_groups(
                 crate::paging::PER_PAGE,
             )?;
             let ids: Vec<&str> = found.iter().map(|group| group.group.id.as_str()).collect();
-            let members = groups::members_of(conn, &ids)?;
-            let counts: Vec<usize> = ids
+            let members: BTreeMap<String, i64> =
+                groups::member_counts(conn, &ids)?.into_iter().collect();
+            let counts: Vec<i64> = ids
                 .iter()
-                .map(|id| members.iter().filter(|(group, _)| group == id).count())
+                .map(|id| members.get(*id).copied().unwrap_or(0))
                 .collect();
             Ok((total, found, counts))
         })

@@ -573,6 +573,12 @@ async fn lists_are_paged_on_the_server() {
         assert_eq!(status, 201);
     }
     let directory = format!("/dashboard/directories/{}", tenant.directory_id);
+    let listed = admin.get(&format!("{directory}/groups?q=everyone")).await;
+    assert!(
+        listed.body.contains("<td class=\"num\">120</td>"),
+        "its member count: {}",
+        listed.body
+    );
     let group_page = format!(
         "{directory}/groups/{}",
         everyone.body["id"].as_str().unwrap()
