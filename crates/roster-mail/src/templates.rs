@@ -17,14 +17,18 @@ pub enum Template {
     /// Directories whose identity provider met errors today (`directories`: `name`,
     /// `organization`, `problem`, `url`).
     FailingDirectories,
+    /// Directories whose identity provider stopped calling (`directories`: `name`,
+    /// `organization`, `last_request_at`, `url`).
+    DirectoriesSilent,
 }
 
 impl Template {
-    const ALL: [Template; 4] = [
+    const ALL: [Template; 5] = [
         Template::AdminInvitation,
         Template::SetupLink,
         Template::EndpointDisabled,
         Template::FailingDirectories,
+        Template::DirectoriesSilent,
     ];
 
     fn name(self) -> &'static str {
@@ -33,6 +37,7 @@ impl Template {
             Template::SetupLink => "setup_link",
             Template::EndpointDisabled => "endpoint_disabled",
             Template::FailingDirectories => "failing_directories",
+            Template::DirectoriesSilent => "directories_silent",
         }
     }
 
@@ -50,6 +55,7 @@ impl Template {
             Template::SetupLink => pair!("setup_link"),
             Template::EndpointDisabled => pair!("endpoint_disabled"),
             Template::FailingDirectories => pair!("failing_directories"),
+            Template::DirectoriesSilent => pair!("directories_silent"),
         }
     }
 }
@@ -132,6 +138,7 @@ mod tests {
             "reason": "every delivery attempt failed for 3 days",
             "dashboard_url": "https://roster.example.com/dashboard/webhooks/we_1",
             "directories": [{"name": "Acme Okta", "organization": "Acme", "problem": "12 requests refused with 401",
+                             "last_request_at": "2026-11-23 09:41 UTC",
                              "url": "https://roster.example.com/dashboard/directories/directory_1/requests"}],
         });
         for template in Template::ALL {

@@ -77,36 +77,61 @@ pub fn upkeep(context: &ScimContext, now: Timestamp) -> Result<usize, ScimError>
 }
 
 /// Checks every `period` for linked directories that sent no request for longer than
-/// `silent_after`, and raises (a WARN log line, the directory's `silent_since`, which the API
-/// and `/metrics` show) or clears the alert. Identity providers that sync on a schedule (Entra
+/// `silent_after` (see [`check_silence`]). Identity providers that sync on a schedule (Entra
 /// every 40 minutes) are never quiet for long; a quiet one may have lost its token or been
 /// switched off.
-pub async fn watch_silence(store: Store, silent_after: Duration, period: Duration) {
+pub async fn watch_silence<Alert, Sent>(
+    store: Store,
+    silent_after: Duration,
+    period: Duration,
+    alert: Alert,
+) where
+    Alert: Fn(Vec<String>) -> Sent,
+    Sent: Future<Output = ()>,
+{
     let mut ticker = tokio::time::interval(period);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let after_ms = i64::try_from(silent_after.as_millis()).unwrap_or(i64::MAX);
     loop {
         ticker.tick().await;
-        let store = store.clone();
-        let checked = tokio::task::spawn_blocking(move || {
-            let now = Timestamp::now();
-            let mut conn = store.connection()?;
-            let cutoff = Timestamp::from_millis(now.as_millis().saturating_sub(after_ms));
-            Ok::<_, roster_store::StoreError>(health::update_silence(&mut conn, cutoff, now)?)
-        })
-        .await;
-        match checked {
-            Ok(Ok(newly)) => {
-                for directory in newly {
-                    tracing::warn!(
-                        %directory,
-                        silent_for = ?silent_after,
-                        "directory is silent: no request from its identity provider for longer than ROSTER_DIRECTORY_SILENT_AFTER"
-                    );
-                }
-            }
-            Ok(Err(error)) => tracing::warn!(%error, "cannot check for silent directories"),
-            Err(error) => tracing::warn!(%error, "silent-directory check failed"),
+        if let Err(error) = check_silence(&store, silent_after, Timestamp::now(), &alert).await {
+            tracing::warn!(%error, "cannot check for silent directories");
         }
     }
+}
+
+/// Raises or clears the silence of each linked directory at time `now`: one that sent no
+/// request for longer than `silent_after` gets a WARN log line and its `silent_since` (which
+/// the API and `/metrics` show), and is passed to `alert` (awaited); one heard from again is
+/// cleared. A silence is reported once, by one instance, however many share the database and
+/// however long it lasts. Returns the directories that went silent now.
+pub async fn check_silence<Alert, Sent>(
+    store: &Store,
+    silent_after: Duration,
+    now: Timestamp,
+    alert: Alert,
+) -> Result<Vec<String>, String>
+where
+    Alert: Fn(Vec<String>) -> Sent,
+    Sent: Future<Output = ()>,
+{
+    let after_ms = i64::try_from(silent_after.as_millis()).unwrap_or(i64::MAX);
+    let cutoff = Timestamp::from_millis(now.as_millis().saturating_sub(after_ms));
+    let store = store.clone();
+    let newly = tokio::task::spawn_blocking(move || {
+        let mut conn = store.connection().map_err(|error| error.to_string())?;
+        health::update_silence(&mut conn, cutoff, now).map_err(|error| error.to_string())
+    })
+    .await
+    .map_err(|error| error.to_string())??;
+    for directory in &newly {
+        tracing::warn!(
+            %directory,
+            silent_for = ?silent_after,
+            "directory is silent: no request from its identity provider for longer than ROSTER_DIRECTORY_SILENT_AFTER"
+        );
+    }
+    if !newly.is_empty() {
+        alert(newly.clone()).await;
+    }
+    Ok(newly)
 }

@@ -68,13 +68,6 @@ pub fn serve(
         events_written,
         test_sender: test_sender.clone(),
     });
-    if let Some(silent_after) = config.directory_silent_after {
-        actix_web::rt::spawn(roster_scim::maintenance::watch_silence(
-            store.clone(),
-            silent_after,
-            silence_check_period(silent_after),
-        ));
-    }
     let scrape = web::Data::new(Scrape {
         token: config.metrics_token.clone(),
         store: store.clone(),
@@ -87,6 +80,33 @@ pub fn serve(
         rate_limit: scim.rate_limit.clone(),
     });
     let mailer = roster_mail::Mailer::start(&config.mail).map_err(std::io::Error::other)?;
+    if let Some(silent_after) = config.directory_silent_after {
+        let (alert_store, alert_mailer) = (store.clone(), mailer.clone());
+        let public_url = config.public_url.clone();
+        actix_web::rt::spawn(roster_scim::maintenance::watch_silence(
+            store.clone(),
+            silent_after,
+            silence_check_period(silent_after),
+            move |directories| {
+                let (store, mailer, public_url) = (
+                    alert_store.clone(),
+                    alert_mailer.clone(),
+                    public_url.clone(),
+                );
+                async move {
+                    let alerted = roster_dashboard::alerts::directories_silent(
+                        &store,
+                        &mailer,
+                        &public_url,
+                        directories,
+                    );
+                    if let Err(error) = alerted.await {
+                        tracing::warn!(%error, "cannot tell administrators about silent directories");
+                    }
+                }
+            },
+        ));
+    }
     actix_web::rt::spawn(roster_dashboard::summary::run(
         store.clone(),
         mailer.clone(),

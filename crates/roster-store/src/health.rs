@@ -209,6 +209,10 @@ pub fn linked_activity(conn: &mut AnyConnection) -> QueryResult<Vec<DirectoryAct
 
 /// Marks silent every linked directory whose last request is older than `cutoff` and clears
 /// the mark of those heard from since; returns the directories that went silent just now.
+///
+/// A directory is returned by one call only, even when several instances check at once: it is
+/// marked by an update that requires the mark to be unset, which PostgreSQL re-checks on a row
+/// another transaction has just marked (and SQLite runs one write transaction at a time).
 pub fn update_silence(
     conn: &mut AnyConnection,
     cutoff: Timestamp,
@@ -224,10 +228,10 @@ pub fn update_silence(
             .filter(directory_health::silent_since.is_not_null())
             .select(directory_health::directory_id)
             .load(conn)?;
-        let newly: Vec<String> = quiet
+        let candidates: Vec<&str> = quiet
             .iter()
             .filter(|id| !already.contains(id))
-            .cloned()
+            .map(String::as_str)
             .collect();
         let heard_from: Vec<&String> = already.iter().filter(|id| !quiet.contains(id)).collect();
         if !heard_from.is_empty() {
@@ -237,13 +241,21 @@ pub fn update_silence(
             .set(directory_health::silent_since.eq(None::<i64>))
             .execute(conn)?;
         }
-        if !newly.is_empty() {
-            ensure_rows(conn, &newly.iter().map(String::as_str).collect::<Vec<_>>())?;
-            diesel::update(
-                directory_health::table.filter(directory_health::directory_id.eq_any(&newly)),
-            )
-            .set(directory_health::silent_since.eq(now.as_millis()))
-            .execute(conn)?;
+        let mut newly = Vec::new();
+        if !candidates.is_empty() {
+            ensure_rows(conn, &candidates)?;
+            for id in candidates {
+                let marked = diesel::update(
+                    directory_health::table
+                        .find(id)
+                        .filter(directory_health::silent_since.is_null()),
+                )
+                .set(directory_health::silent_since.eq(now.as_millis()))
+                .execute(conn)?;
+                if marked == 1 {
+                    newly.push(id.to_owned());
+                }
+            }
         }
         Ok(newly)
     })
