@@ -28,8 +28,10 @@ use roster_store::Store;
 use tokio::sync::Notify;
 
 pub use auth::{Authentication, DirectoryScope, authenticate, bearer_token};
+pub use body::parse_json;
 pub use error::ScimError;
 pub use guard::InFlight;
+pub use list::ListParams;
 pub use request_log::RequestLog;
 
 /// What the SCIM routes need from the server that mounts them.
