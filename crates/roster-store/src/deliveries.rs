@@ -233,6 +233,14 @@ fn existing_pairs(
         .collect())
 }
 
+/// Events to fan out: not yet dispatched, and not held by the mass-deprovisioning guard until
+/// an admin decides. Written without bound values, as the partial index `events_undispatched`
+/// is, so that the planners use it.
+fn undispatched_and_unheld()
+-> diesel::dsl::And<diesel::dsl::not<events::dispatched>, diesel::dsl::not<events::held>> {
+    diesel::dsl::not(events::dispatched).and(diesel::dsl::not(events::held))
+}
+
 /// Creates the deliveries of up to `limit` undispatched events for every enabled endpoint
 /// that wants them, and marks those events dispatched, in one transaction. Returns how many
 /// events it dispatched; fewer than `limit` means the outbox is empty.
@@ -240,9 +248,7 @@ pub fn fan_out(conn: &mut AnyConnection, limit: i64, now: Timestamp) -> QueryRes
     macro_rules! undispatched {
         () => {
             events::table
-                .filter(events::dispatched.eq(false))
-                // Held by the mass-deprovisioning guard until an admin decides.
-                .filter(events::held.eq(false))
+                .filter(undispatched_and_unheld())
                 .order((events::created_at.asc(), events::id.asc()))
                 .limit(limit)
                 .select((events::id, events::organization_id, events::event_type))
@@ -250,8 +256,10 @@ pub fn fan_out(conn: &mut AnyConnection, limit: i64, now: Timestamp) -> QueryRes
     }
     // Most polls find nothing: look before taking the write lock.
     let any = events::table
-        .filter(events::dispatched.eq(false))
-        .filter(events::held.eq(false))
+        .filter(undispatched_and_unheld())
+        // The index's order: a planner misled by stale statistics (just after an import) would
+        // otherwise scan the whole table for a row that is not there.
+        .order((events::created_at.asc(), events::id.asc()))
         .select(events::id)
         .first::<String>(conn)
         .optional()?;
