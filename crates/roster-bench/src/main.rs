@@ -131,6 +131,39 @@ struct Bench {
 }
 
 impl Bench {
+    /// A `userName eq` filter lookup, as Okta makes before pushing a user, that must find
+    /// exactly one: its status and whether it did.
+    fn look_up(
+        &self,
+        directory: &Directory,
+        user_name: &str,
+    ) -> impl std::future::Future<Output = (u16, bool)> + use<> {
+        let url = reqwest::Url::parse_with_params(
+            &format!("{}/Users", directory.scim),
+            &[
+                ("filter", format!("userName eq \"{user_name}\"").as_str()),
+                ("startIndex", "1"),
+                ("count", "100"),
+            ],
+        );
+        let request = url.map(|url| self.client.get(url).bearer_auth(&directory.token).send());
+        async move {
+            let Ok(request) = request else {
+                return (0, false);
+            };
+            let response = request.await;
+            let code = status(&response);
+            let found = match response {
+                Ok(response) => response
+                    .json::<Value>()
+                    .await
+                    .is_ok_and(|body| body["totalResults"] == 1),
+                Err(_) => false,
+            };
+            (code, code == 200 && found)
+        }
+    }
+
     fn record(&mut self, summary: Summary) {
         println!("{}", summary.row());
         self.results.push(summary);
@@ -289,34 +322,10 @@ async fn run(args: Args) -> Result<(), String> {
             sizes.lookups,
             16,
             |index| {
-                let user = format!("person{}@bench.example", (index * 7919) % size);
-                let filter = format!("userName eq \"{user}\"");
-                let url = reqwest::Url::parse_with_params(
-                    &format!("{}/Users", directory.scim),
-                    &[
-                        ("filter", filter.as_str()),
-                        ("startIndex", "1"),
-                        ("count", "100"),
-                    ],
-                );
-                let request =
-                    url.map(|url| bench.client.get(url).bearer_auth(&directory.token).send());
-                async move {
-                    let Ok(request) = request else {
-                        return (0, false);
-                    };
-                    let response = request.await;
-                    let code = status(&response);
-                    let found = match response {
-                        Ok(response) => response
-                            .json::<Value>()
-                            .await
-                            .map(|body| body["totalResults"] == 1)
-                            .unwrap_or(false),
-                        Err(_) => false,
-                    };
-                    (code, code == 200 && found)
-                }
+                bench.look_up(
+                    &directory,
+                    &format!("person{}@bench.example", (index * 7919) % size),
+                )
             },
         )
         .await;

@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use futures_util::future::join;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::load::{self, status};
 use crate::roster::{Directory, Roster};
@@ -59,27 +59,10 @@ async fn quiet_reads(bench: &Bench, quiet: &Directory, scenario: &str, count: us
         count,
         Duration::from_secs(1) / QUIET_RATE,
         |index| {
-            let user = format!("quiet{}@bench.example", index % QUIET_USERS);
-            let url = reqwest::Url::parse_with_params(
-                &format!("{}/Users", quiet.scim),
-                &[("filter", format!("userName eq \"{user}\""))],
-            );
-            let request = url.map(|url| bench.client.get(url).bearer_auth(&quiet.token).send());
-            async move {
-                let Ok(request) = request else {
-                    return (0, false);
-                };
-                let response = request.await;
-                let code = status(&response);
-                let found = match response {
-                    Ok(response) => response
-                        .json::<Value>()
-                        .await
-                        .is_ok_and(|body| body["totalResults"] == 1),
-                    Err(_) => false,
-                };
-                (code, code == 200 && found)
-            }
+            bench.look_up(
+                quiet,
+                &format!("quiet{}@bench.example", index % QUIET_USERS),
+            )
         },
     )
     .await
