@@ -195,47 +195,44 @@ where
             .append(condition.clone())
             .sql(&format!(" ORDER BY {alias}.id LIMIT "))
             .bind(SqlValue::BigInt(limit));
-        let rows = load::<T>(conn, &page)?;
-        let found = i64::try_from(rows.len()).unwrap_or(i64::MAX);
-        if found < limit {
-            if let Some(generation) = generation {
-                remember_page(table, directory, generation, found, offset, &rows);
-            }
-            return Ok((found, rows));
-        }
-        Some(rows)
+        Some(load::<T>(conn, &page)?)
     } else {
         None
     };
-    let mut count = Fragment::new();
-    count
-        .sql("SELECT COUNT(*) AS total")
-        .append(condition.clone());
-    let total = load::<Total>(conn, &count)?
-        .first()
-        .map_or(0, |row| row.total);
-    if let Some(rows) = first_page {
-        if let Some(generation) = generation {
-            remember_page(table, directory, generation, total, offset, &rows);
+    let first_page_length = first_page
+        .as_ref()
+        .map(|rows| i64::try_from(rows.len()).unwrap_or(i64::MAX));
+    let total = match first_page_length {
+        Some(found) if found < limit => found,
+        _ => {
+            let mut count = Fragment::new();
+            count
+                .sql("SELECT COUNT(*) AS total")
+                .append(condition.clone());
+            load::<Total>(conn, &count)?
+                .first()
+                .map_or(0, |row| row.total)
         }
-        return Ok((total, rows));
-    }
-    if limit == 0 || total <= offset {
-        return Ok((total, Vec::new()));
-    }
-    // The offset is walked over ids alone (an index-only scan where the index allows it); only
-    // the page's own rows are read in full.
-    let mut page = Fragment::new();
-    page.sql(&format!(
-        "SELECT {alias}.* FROM {table} {alias} WHERE {alias}.id IN (SELECT {alias}.id"
-    ))
-    .append(condition)
-    .sql(&format!(" ORDER BY {alias}.id LIMIT "))
-    .bind(SqlValue::BigInt(limit))
-    .sql(" OFFSET ")
-    .bind(SqlValue::BigInt(offset))
-    .sql(&format!(") ORDER BY {alias}.id"));
-    let rows = load::<T>(conn, &page)?;
+    };
+    let rows = match first_page {
+        Some(rows) => rows,
+        None if limit == 0 || total <= offset => return Ok((total, Vec::new())),
+        None => {
+            // The offset is walked over ids alone (an index-only scan where the index allows
+            // it); only the page's own rows are read in full.
+            let mut page = Fragment::new();
+            page.sql(&format!(
+                "SELECT {alias}.* FROM {table} {alias} WHERE {alias}.id IN (SELECT {alias}.id"
+            ))
+            .append(condition)
+            .sql(&format!(" ORDER BY {alias}.id LIMIT "))
+            .bind(SqlValue::BigInt(limit))
+            .sql(" OFFSET ")
+            .bind(SqlValue::BigInt(offset))
+            .sql(&format!(") ORDER BY {alias}.id"));
+            load::<T>(conn, &page)?
+        }
+    };
     if let Some(generation) = generation {
         remember_page(table, directory, generation, total, offset, &rows);
     }
