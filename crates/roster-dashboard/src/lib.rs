@@ -112,6 +112,39 @@ impl DashboardContext {
     fn now(&self) -> roster_core::Timestamp {
         self.clock.now()
     }
+
+    /// Resets a directory's bearer token for `actor`, with its audit entry: the vendor pages
+    /// and the setup portal reset tokens alike.
+    async fn reset_token(
+        &self,
+        directory: roster_store::directories::Directory,
+        actor: String,
+    ) -> Result<
+        (
+            roster_store::directories::Directory,
+            roster_core::BearerToken,
+        ),
+        DashboardError,
+    > {
+        let now = self.now();
+        self.run(move |conn| {
+            let reset = roster_store::directories::reset_token(conn, &directory.id)?
+                .ok_or(DashboardError::NotFound)?;
+            audit::record(
+                conn,
+                audit::Action {
+                    actor: &actor,
+                    action: "directory.token_reset",
+                    target: Some(directory.id.as_str()),
+                    organization: Some(directory.organization_id.as_str()),
+                    details: serde_json::json!({"name": directory.name}),
+                },
+                now,
+            )?;
+            Ok(reset)
+        })
+        .await
+    }
 }
 
 /// Mounts `/`, `/static/…`, `/dashboard/…` and `/setup/…`. The caller provides a

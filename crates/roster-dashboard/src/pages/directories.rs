@@ -238,25 +238,7 @@ async fn reset_token(
 ) -> Result<HttpResponse, DashboardError> {
     let (directory, organization) = find(&context, &id).await?;
     let actor = form.session.admin.email.clone();
-    let now = context.now();
-    let (directory, token) = context
-        .run(move |conn| {
-            let reset =
-                directories::reset_token(conn, &directory.id)?.ok_or(DashboardError::NotFound)?;
-            audit::record(
-                conn,
-                Action {
-                    actor: &actor,
-                    action: "directory.token_reset",
-                    target: Some(directory.id.as_str()),
-                    organization: Some(directory.organization_id.as_str()),
-                    details: json!({"name": directory.name}),
-                },
-                now,
-            )?;
-            Ok(reset)
-        })
-        .await?;
+    let (directory, token) = context.reset_token(directory, actor).await?;
     token_page(
         &context,
         &request,

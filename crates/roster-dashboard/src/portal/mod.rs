@@ -285,25 +285,7 @@ async fn reset_token(
     let session = form.session;
     let directory = own_directory(&context, &session, &id).await?;
     let actor = actor(&session);
-    let now = context.now();
-    let (directory, token) = context
-        .run(move |conn| {
-            let reset =
-                directories::reset_token(conn, &directory.id)?.ok_or(DashboardError::NotFound)?;
-            audit::record(
-                conn,
-                Action {
-                    actor: &actor,
-                    action: "directory.token_reset",
-                    target: Some(directory.id.as_str()),
-                    organization: Some(directory.organization_id.as_str()),
-                    details: json!({"name": directory.name}),
-                },
-                now,
-            )?;
-            Ok(reset)
-        })
-        .await?;
+    let (directory, token) = context.reset_token(directory, actor).await?;
     render(
         &context,
         &session,
